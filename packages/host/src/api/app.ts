@@ -1,0 +1,77 @@
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { ErrorCode, WebJobsError } from "../errors.ts";
+import { authHook } from "./auth.ts";
+import type { ApiContext } from "./context.ts";
+import { handleError } from "./errors.ts";
+import { continuousRoutes } from "./routes/continuous.ts";
+import { jobRoutes } from "./routes/jobs.ts";
+import { systemRoutes } from "./routes/system.ts";
+import { triggeredRoutes } from "./routes/triggered.ts";
+import { vfsRoutes } from "./routes/vfs.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    closingSignal: AbortSignal;
+  }
+}
+
+const JSON_LIMIT = 1024 * 1024;
+
+/**
+ * Builds the HTTP app (Kudu-compatible API, logs, health, OpenAPI) without listening, so tests
+ * can drive it in-process with `inject` and the host decides where it listens.
+ */
+export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: ctx.log.child({ component: "http" }) as FastifyBaseLogger, disableRequestLogging: true });
+
+  // Uploads stream to disk under our own size limit: every body except JSON arrives unparsed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: JSON_LIMIT }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new WebJobsError(ErrorCode.BadRequest, `The body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "webjobs API",
+        description: "Kudu-compatible WebJobs API, plus live logs, cancel and tokens.",
+        version: "1.0.0",
+      },
+      components: {
+        securitySchemes: { basic: { type: "http", scheme: "basic" }, bearer: { type: "http", scheme: "bearer" } },
+      },
+      security: [{ basic: [] }, { bearer: [] }],
+    },
+  });
+
+  // Live log streams hold their connections open: end them when the server closes.
+  const closing = new AbortController();
+  app.decorate("closingSignal", closing.signal);
+  app.addHook("preClose", async () => closing.abort());
+
+  app.decorateRequest("principal", null);
+  app.addHook("onRequest", authHook(ctx.credentials));
+  app.setErrorHandler((error, request, reply) => {
+    // After a refused upload the rest of the body is not read: close the connection.
+    if ((error as WebJobsError).code === ErrorCode.TooLarge) reply.header("connection", "close");
+    handleError(error as Error, request, reply);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: `No route ${request.method} ${request.url.split("?")[0]}`, code: "not_found" });
+  });
+
+  systemRoutes(app, ctx);
+  jobRoutes(app, ctx);
+  triggeredRoutes(app, ctx);
+  continuousRoutes(app, ctx);
+  vfsRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,30 @@
+import type { Logger } from "pino";
+import type { Credentials } from "../auth/credentials.ts";
+import type { HostConfig } from "../config.ts";
+import type { JobRegistry } from "../jobs/registry.ts";
+import type { HostPaths } from "../paths.ts";
+import type { TriggeredRunner } from "../runs/runner.ts";
+import type { JobRecord } from "../store/types.ts";
+import type { ContinuousView } from "./kudu-json.ts";
+
+/** What continuous-job routes need from the supervisor. */
+export interface ContinuousControl {
+  view(job: JobRecord): ContinuousView;
+  startJob(name: string): Promise<JobRecord>;
+  stopJob(name: string): Promise<JobRecord>;
+  /** The loopback port the job's process listens on (WEBJOBS_PORT), or null when it is not running. */
+  port(name: string): number | null;
+}
+
+/** Everything the HTTP layer talks to; built by the host, or by a test. */
+export interface ApiContext {
+  config: HostConfig;
+  paths: HostPaths;
+  registry: JobRegistry;
+  runner: TriggeredRunner;
+  continuous: ContinuousControl;
+  credentials: Credentials;
+  instanceId: string;
+  log: Logger;
+  startedAt: Date;
+}

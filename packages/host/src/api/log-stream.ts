@@ -1,0 +1,50 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { ErrorCode, WebJobsError } from "../errors.ts";
+import { followFile } from "../runs/log-follow.ts";
+
+/**
+ * Serves a log file: as plain text, or — when the client sends `Accept: text/event-stream` —
+ * as Server-Sent Events, one `data:` per line, following the file while `isDone()` is false and
+ * ending with an `end` event.
+ */
+export async function sendLog(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  file: string,
+  isDone: () => Promise<boolean>,
+): Promise<FastifyReply> {
+  const wantsStream = (request.headers.accept ?? "").includes("text/event-stream");
+  if (!wantsStream) {
+    const info = await stat(file).catch(() => null);
+    if (!info) throw new WebJobsError(ErrorCode.NotFound, "This log does not exist (yet).");
+    return reply.type("text/plain; charset=utf-8").header("content-length", info.size).send(createReadStream(file));
+  }
+
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  const abort = new AbortController();
+  request.raw.on("close", () => abort.abort());
+  request.server.closingSignal.addEventListener("abort", () => abort.abort(), { once: true });
+  // A comment line every 15 s keeps proxies from closing an idle stream.
+  const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+  try {
+    await followFile(file, { fromStart: true, isDone, signal: abort.signal }, (text) => {
+      for (const line of text.split("\n")) {
+        if (line.length > 0) res.write(`data: ${line.replace(/\r/g, "")}\n\n`);
+      }
+    });
+    if (!abort.signal.aborted) res.write("event: end\ndata: {}\n\n");
+  } finally {
+    clearInterval(keepAlive);
+    res.end();
+  }
+  return reply;
+}

@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { ErrorCode, WebJobsError } from "../../errors.ts";
+import { validateJobName } from "../../jobs/names.ts";
+import { JobType, type JobRecord } from "../../store/types.ts";
+import type { ApiContext } from "../context.ts";
+import { baseUrl, jobJson, sendWithEtag } from "../kudu-json.ts";
+import { receiveUpload } from "../upload.ts";
+import { nameParams } from "./schemas.ts";
+
+const collections = [
+  { type: JobType.Triggered, path: "/api/triggeredwebjobs" },
+  { type: JobType.Continuous, path: "/api/continuouswebjobs" },
+] as const;
+
+/** Job routes common to both types: list, read, deploy, delete, settings (kudu-reference §5). */
+export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { registry } = ctx;
+
+  const render = async (request: FastifyRequest, job: JobRecord) => {
+    const base = baseUrl(request);
+    if (job.type === JobType.Continuous) return jobJson(base, job, { continuous: ctx.continuous.view(job) });
+    const [latestRun] = await ctx.runner.latestRuns(job.name, 1);
+    return jobJson(base, job, { latestRun: latestRun ?? null });
+  };
+  const renderAll = async (request: FastifyRequest, jobs: JobRecord[]) =>
+    Promise.all(jobs.map((job) => render(request, job)));
+
+  app.get("/api/webjobs", { schema: { summary: "All jobs, triggered and continuous", tags: ["jobs"] } }, async (request, reply) =>
+    sendWithEtag(request, reply, await renderAll(request, await registry.list())),
+  );
+
+  for (const { type, path } of collections) {
+    const tags = [type];
+    app.get(path, { schema: { summary: `List ${type} jobs`, tags } }, async (request, reply) =>
+      sendWithEtag(request, reply, await renderAll(request, await registry.list(type))),
+    );
+
+    app.get<{ Params: { name: string } }>(
+      `${path}/:name`,
+      { schema: { summary: `One ${type} job`, tags, params: nameParams } },
+      async (request, reply) => sendWithEtag(request, reply, await render(request, await registry.require(type, request.params.name))),
+    );
+
+    app.put<{ Params: { name: string } }>(
+      `${path}/:name`,
+      {
+        schema: {
+          summary: `Deploy a ${type} job: a zip (Content-Type: application/zip) or a single script, with Content-Disposition: attachment; filename=…`,
+          tags,
+          params: nameParams,
+        },
+      },
+      async (request) => {
+        validateJobName(request.params.name);
+        const upload = await receiveUpload(request, ctx.paths.tmp, ctx.config.maxUploadBytes);
+        try {
+          const job = await registry.deploy(type, request.params.name, upload.source);
+          return render(request, job);
+        } finally {
+          await upload.cleanup();
+        }
+      },
+    );
+
+    app.delete<{ Params: { name: string } }>(
+      `${path}/:name`,
+      { schema: { summary: `Delete a ${type} job: stops it, removes its code, data and history`, tags, params: nameParams } },
+      async (request, reply) => {
+        // Kudu answers 200 even when the job does not exist; so do we.
+        await registry.remove(type, request.params.name);
+        return reply.code(200).send();
+      },
+    );
+
+    app.get<{ Params: { name: string } }>(
+      `${path}/:name/settings`,
+      { schema: { summary: `Read a ${type} job's settings.job`, tags, params: nameParams } },
+      async (request) => (await registry.require(type, request.params.name)).settings,
+    );
+
+    app.put<{ Params: { name: string }; Body: unknown }>(
+      `${path}/:name/settings`,
+      { schema: { summary: `Replace a ${type} job's settings.job`, tags, params: nameParams } },
+      async (request) => {
+        if (typeof request.body !== "object" || request.body === null || Array.isArray(request.body)) {
+          throw new WebJobsError(ErrorCode.BadSettings, "settings.job must be a JSON object (send Content-Type: application/json).");
+        }
+        const job = await registry.updateSettings(type, request.params.name, request.body);
+        return job.settings;
+      },
+    );
+  }
+}

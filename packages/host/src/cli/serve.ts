@@ -1,0 +1,57 @@
+import type { Command } from "commander";
+import { resolveConfig } from "../config.ts";
+import { Host } from "../host.ts";
+
+/**
+ * `webjobs serve`: runs the host until SIGTERM/SIGINT. The first signal stops gracefully (jobs get
+ * their shutdown file, SIGTERM and grace time) and exits 0; a second one kills every job now.
+ */
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("Run the host: API, dashboard, runner and supervisor")
+    .option("--host <host>", "address to listen on (WEBJOBS_HTTP_HOST, default 127.0.0.1)")
+    .option("--port <port>", "port to listen on (WEBJOBS_HTTP_PORT, default 8080)")
+    .option("--data <dir>", "data folder (WEBJOBS_DATA_DIR, default ./data)")
+    .option("--site <dir>", "site folder holding App_Data/jobs (WEBJOBS_SITE_DIR, default <data>/site)")
+    .action(async (options: { host?: string; port?: string; data?: string; site?: string }) => {
+      const config = resolveConfig({
+        host: options.host,
+        port: options.port,
+        dataDir: options.data,
+        siteDir: options.site,
+      });
+      const host = new Host(config, {
+        onGeneratedCredential: ({ username, password }) => {
+          // Shown once: only its hash is stored.
+          process.stdout.write(
+            `\nCreated the admin credential (shown only once, only its hash is stored):\n` +
+              `  user:     ${username}\n  password: ${password}\n` +
+              `Set WEBJOBS_USERNAME / WEBJOBS_PASSWORD to choose your own.\n\n`,
+          );
+        },
+      });
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals += 1;
+        if (signals > 1) {
+          host.log.warn({ signal }, "second signal: killing every job now");
+          host.killAll();
+          process.exit(1);
+        }
+        host.log.info({ signal }, "stopping: jobs get their grace time; send the signal again to force");
+        host.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            host.log.error({ err: error }, "error while stopping");
+            host.killAll();
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+      await host.start();
+      host.log.info({ url: host.url, data: config.dataDir, site: config.siteDir, instance: host.instanceId }, "webjobs is listening");
+    });
+}

@@ -1,0 +1,93 @@
+import path from "node:path";
+import { z } from "zod";
+import { ErrorCode, WebJobsError } from "./errors.ts";
+
+/**
+ * Host configuration: one schema, read once at start-up from command-line options and the
+ * environment (options win), producing a fully resolved object with every default filled in.
+ * The `WEBJOBS_*` names are Kudu's where Kudu has one.
+ */
+const MB = 1024 * 1024;
+
+const boolish = z
+  .string()
+  .transform((v) => ["1", "true", "yes", "on"].includes(v.trim().toLowerCase()));
+
+const seconds = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number of seconds` })
+    .int(`${what} must be a whole number of seconds`)
+    .positive(`${what} must be greater than 0`);
+
+const configSchema = z.object({
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  dataDir: z.string().min(1).default("./data"),
+  siteDir: z.string().min(1).optional(),
+  historySize: z.coerce.number().int().min(1).default(30),
+  idleTimeoutSec: seconds("WEBJOBS_IDLE_TIMEOUT").default(120),
+  restartTimeSec: seconds("WEBJOBS_RESTART_TIME").default(60),
+  stableRunSec: seconds("WEBJOBS_STABLE_RUN").default(60),
+  crashLoopRestarts: z.coerce.number().int().min(1).default(5),
+  stopped: boolish.default(false),
+  maxUploadBytes: z.coerce.number().int().positive().default(100 * MB),
+  zipMaxEntries: z.coerce.number().int().positive().default(10_000),
+  zipMaxUnpackedBytes: z.coerce.number().int().positive().default(1024 * MB),
+  runLogMaxBytes: z.coerce.number().int().positive().default(100 * MB),
+  continuousLogMaxBytes: z.coerce.number().int().positive().default(10 * MB),
+  continuousLogFiles: z.coerce.number().int().min(1).default(5),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  watchDebounceMs: z.coerce.number().int().min(0).default(1000),
+  instanceId: z.string().min(1).optional(),
+});
+
+export type HostConfig = Omit<z.output<typeof configSchema>, "siteDir"> & { siteDir: string };
+export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string | number | boolean>>;
+
+/** Environment variable for each option. */
+export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
+  host: "WEBJOBS_HTTP_HOST",
+  port: "WEBJOBS_HTTP_PORT",
+  dataDir: "WEBJOBS_DATA_DIR",
+  siteDir: "WEBJOBS_SITE_DIR",
+  historySize: "WEBJOBS_HISTORY_SIZE",
+  idleTimeoutSec: "WEBJOBS_IDLE_TIMEOUT",
+  restartTimeSec: "WEBJOBS_RESTART_TIME",
+  stableRunSec: "WEBJOBS_STABLE_RUN",
+  crashLoopRestarts: "WEBJOBS_CRASH_LOOP_RESTARTS",
+  stopped: "WEBJOBS_STOPPED",
+  maxUploadBytes: "WEBJOBS_MAX_UPLOAD_BYTES",
+  zipMaxEntries: "WEBJOBS_ZIP_MAX_ENTRIES",
+  zipMaxUnpackedBytes: "WEBJOBS_ZIP_MAX_UNPACKED_BYTES",
+  runLogMaxBytes: "WEBJOBS_RUN_LOG_MAX_BYTES",
+  continuousLogMaxBytes: "WEBJOBS_CONTINUOUS_LOG_MAX_BYTES",
+  continuousLogFiles: "WEBJOBS_CONTINUOUS_LOG_FILES",
+  username: "WEBJOBS_USERNAME",
+  password: "WEBJOBS_PASSWORD",
+  watchDebounceMs: "WEBJOBS_WATCH_DEBOUNCE_MS",
+  instanceId: "WEBJOBS_INSTANCE_ID",
+};
+
+export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): HostConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, envName] of Object.entries(configEnv)) {
+    const value = options[key as keyof ConfigInput] ?? env[envName];
+    if (value !== undefined && value !== "") raw[key] = typeof value === "boolean" ? String(value) : value;
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue.path[0]) as keyof typeof configEnv;
+    throw new WebJobsError(
+      ErrorCode.BadRequest,
+      `Invalid configuration ${configEnv[key] ?? key} (${key}): ${issue.message}; got ${JSON.stringify(raw[key])}`,
+    );
+  }
+  const dataDir = path.resolve(parsed.data.dataDir);
+  return {
+    ...parsed.data,
+    dataDir,
+    siteDir: path.resolve(parsed.data.siteDir ?? path.join(dataDir, "site")),
+  };
+}

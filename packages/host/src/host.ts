@@ -1,0 +1,151 @@
+import { createHash } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import os from "node:os";
+import type { FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import { buildApp } from "./api/app.ts";
+import { Credentials } from "./auth/credentials.ts";
+import type { HostConfig } from "./config.ts";
+import { ContinuousSupervisor } from "./continuous/supervisor.ts";
+import { JobRegistry } from "./jobs/registry.ts";
+import { SiteWatcher } from "./jobs/site-watcher.ts";
+import { HostPaths } from "./paths.ts";
+import { ProcSampler } from "./runs/proc-sampler.ts";
+import { recoverAfterCrash } from "./runs/recovery.ts";
+import { TriggeredRunner } from "./runs/runner.ts";
+import { SqliteStore } from "./store/sqlite.ts";
+import { JobType, type Store } from "./store/types.ts";
+
+/**
+ * An instance id that stays the same across restarts of a host on one machine and data folder,
+ * so that a restarted host recognises the runs and processes of the one that crashed.
+ */
+function defaultInstanceId(dataDir: string): string {
+  return createHash("sha256").update(`${os.hostname()}\0${dataDir}`).digest("hex").slice(0, 12);
+}
+
+export interface HostOptions {
+  log?: Logger;
+  /** Called once with a generated admin credential, to be shown to the user. */
+  onGeneratedCredential?: (credential: { username: string; password: string }) => void;
+}
+
+/**
+ * One `webjobs serve` process: the store, the job registry and its folder watcher, the runner of
+ * triggered jobs, the supervisor of continuous ones, and the HTTP server. Components start in
+ * dependency order and stop in reverse; `start()` and `stop()` are safe to call twice.
+ */
+export class Host {
+  readonly paths: HostPaths;
+  readonly instanceId: string;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly registry: JobRegistry;
+  readonly runner: TriggeredRunner;
+  readonly supervisor: ContinuousSupervisor;
+  readonly credentials: Credentials;
+  readonly sampler = new ProcSampler();
+  private readonly watcher: SiteWatcher;
+  private app: FastifyInstance | null = null;
+  private state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    readonly config: HostConfig,
+    private readonly options: HostOptions = {},
+  ) {
+    this.paths = new HostPaths(config.dataDir, config.siteDir);
+    this.instanceId = config.instanceId ?? defaultInstanceId(config.dataDir);
+    this.log = options.log ?? pino({ level: process.env.WEBJOBS_LOG_LEVEL ?? "info" });
+    this.store = new SqliteStore(this.paths.database);
+    this.credentials = new Credentials(this.store);
+    this.registry = new JobRegistry(this.store, this.paths, {
+      maxEntries: config.zipMaxEntries,
+      maxUnpackedBytes: config.zipMaxUnpackedBytes,
+    });
+    const deps = {
+      config,
+      paths: this.paths,
+      store: this.store,
+      registry: this.registry,
+      sampler: this.sampler,
+      instanceId: this.instanceId,
+      log: this.log,
+    };
+    this.runner = new TriggeredRunner(deps);
+    this.supervisor = new ContinuousSupervisor(deps);
+    this.registry.versionsInUse = (type, name) =>
+      type === JobType.Triggered ? this.runner.versionsInUse(name) : this.supervisor.versionsInUse(name);
+    this.registry.on("removing", (type, name) =>
+      type === JobType.Triggered ? this.runner.stopJob(name) : this.supervisor.removeJob(name),
+    );
+    this.watcher = new SiteWatcher(this.paths, this.registry, this.log, config.watchDebounceMs);
+  }
+
+  /** The HTTP app, built on first use (tests inject requests into it without listening). */
+  async http(): Promise<FastifyInstance> {
+    this.app ??= await buildApp({
+      config: this.config,
+      paths: this.paths,
+      registry: this.registry,
+      runner: this.runner,
+      continuous: this.supervisor,
+      credentials: this.credentials,
+      instanceId: this.instanceId,
+      log: this.log,
+      startedAt: new Date(),
+    });
+    return this.app;
+  }
+
+  async start({ listen = true }: { listen?: boolean } = {}): Promise<void> {
+    if (this.state !== "new") return;
+    this.state = "starting";
+    await mkdir(this.paths.tmp, { recursive: true });
+    await this.store.migrate();
+    await recoverAfterCrash({ store: this.store, paths: this.paths, instanceId: this.instanceId, log: this.log });
+    const generated = await this.credentials.ensureAdmin(this.config.username, this.config.password);
+    if (generated) this.options.onGeneratedCredential?.(generated);
+    await this.watcher.start();
+    await this.supervisor.start();
+    const app = await this.http();
+    if (listen) {
+      await app.listen({ host: this.config.host, port: this.config.port });
+    } else {
+      await app.ready();
+    }
+    this.state = "started";
+  }
+
+  /** The address the server listens on (with the real port when 0 was asked for). */
+  get url(): string {
+    const address = this.app?.server.address();
+    if (!address || typeof address === "string") return `http://${this.config.host}:${this.config.port}`;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  /**
+   * Graceful stop: refuse new connections, ask every job to stop (shutdown file, SIGTERM), wait
+   * their grace time, kill what is left, close the store.
+   */
+  async stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.state = "stopping";
+      const closing = this.app?.close();
+      await this.watcher.stop();
+      await Promise.all([this.runner.stopAll("host shut down"), this.supervisor.stop("host shut down")]);
+      await closing;
+      this.sampler.stop();
+      await this.store.close();
+      this.state = "stopped";
+    })();
+    return this.stopping;
+  }
+
+  /** Second signal: kill every job process group now. */
+  killAll(): void {
+    this.runner.killAll();
+    this.supervisor.killAll();
+  }
+}

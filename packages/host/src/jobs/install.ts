@@ -1,0 +1,91 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { cp, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { ErrorCode, WebJobsError } from "../errors.ts";
+import type { HostPaths } from "../paths.ts";
+import type { JobType } from "../store/types.ts";
+import { findScript, resolveInterpreter, resolveJobRoot } from "./script.ts";
+import { readSettingsFile, type JobSettings } from "./settings.ts";
+import { extractZip, type ZipLimits } from "./zip.ts";
+
+/** What a deploy brings: an uploaded zip, a single uploaded script, or a folder on disk. */
+export type PackageSource =
+  | { kind: "zip"; path: string }
+  | { kind: "file"; path: string; filename: string }
+  | { kind: "dir"; path: string };
+
+export interface InstalledVersion {
+  version: string;
+  dir: string;
+  /** Script path relative to the version folder, e.g. `run.sh` or `app/run.py`. */
+  script: string;
+  settings: JobSettings;
+  /** Why it cannot run here (missing interpreter), or null. */
+  error: string | null;
+  /** Kudu's way to keep a continuous job stopped: a `disable.job` file beside the script. */
+  disabled: boolean;
+}
+
+/** Version ids sort by install time; the random tail keeps two installs in one millisecond apart. */
+const newVersionId = () => `${Date.now().toString(36).padStart(9, "0")}-${randomBytes(3).toString("hex")}`;
+
+export function checkUploadFileName(filename: string): void {
+  if (!filename || filename === "." || filename === ".." || /[/\\\0]/.test(filename) || /^[A-Za-z]:/.test(filename)) {
+    throw new WebJobsError(
+      ErrorCode.BadRequest,
+      `Invalid file name '${filename}' in Content-Disposition: it must be a plain file name without folders.`,
+    );
+  }
+}
+
+/**
+ * Unpacks a package into a staging folder, checks it, and only then moves it into place as a new
+ * immutable version. Anything that fails leaves no trace: the staging folder is removed and the
+ * current version is never touched.
+ */
+export async function installPackage(
+  paths: HostPaths,
+  type: JobType,
+  name: string,
+  source: PackageSource,
+  limits: ZipLimits,
+): Promise<InstalledVersion> {
+  await mkdir(paths.tmp, { recursive: true });
+  const staging = await mkdtemp(path.join(paths.tmp, "install-"));
+  try {
+    const content = path.join(staging, "content");
+    await mkdir(content);
+    if (source.kind === "zip") {
+      await extractZip(source.path, content, limits);
+    } else if (source.kind === "file") {
+      checkUploadFileName(source.filename);
+      await rename(source.path, path.join(content, source.filename));
+    } else {
+      await cp(source.path, content, { recursive: true, verbatimSymlinks: true });
+    }
+
+    const root = resolveJobRoot(content);
+    const script = findScript(root);
+    if (!script) throw new WebJobsError(ErrorCode.NoRunnableScript, "No runnable script file was found.");
+    const settings = readSettingsFile(root);
+    const interpreter = resolveInterpreter(path.join(root, script));
+    const disabled = existsSync(path.join(root, "disable.job"));
+    const scriptRelative = path.relative(content, path.join(root, script)).split(path.sep).join("/");
+
+    const version = newVersionId();
+    const dir = paths.version(type, name, version);
+    await mkdir(path.dirname(dir), { recursive: true });
+    await rename(content, dir);
+    return {
+      version,
+      dir,
+      script: scriptRelative,
+      settings,
+      error: "error" in interpreter ? interpreter.error : null,
+      disabled,
+    };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,187 @@
+import { EventEmitter } from "node:events";
+import { cp, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { fingerprintDir } from "./fingerprint.ts";
+import path from "node:path";
+import { ErrorCode, WebJobsError } from "../errors.ts";
+import type { HostPaths } from "../paths.ts";
+import type { JobRecord, JobType, Store } from "../store/types.ts";
+import { installPackage, type PackageSource } from "./install.ts";
+import { validateJobName } from "./names.ts";
+import { parseSettings, type JobSettings } from "./settings.ts";
+import type { ZipLimits } from "./zip.ts";
+
+export interface RegistryEvents {
+  /** A job was deployed or changed (new version or settings). */
+  deployed: [job: JobRecord, previous: JobRecord | null];
+  /** A job is about to be removed: stop whatever runs it. Listeners may return a promise. */
+  removing: [type: JobType, name: string];
+}
+
+/** Tells which versions are in use by live processes, so they are not deleted under them. */
+export type VersionsInUse = (type: JobType, name: string) => Set<string>;
+
+/**
+ * The set of jobs: installs packages as new versions, points the Kudu-style site folder at the
+ * current one, and keeps the store in step. Deploys of one job are serialised; different jobs
+ * deploy in parallel.
+ */
+export class JobRegistry extends EventEmitter<RegistryEvents> {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  versionsInUse: VersionsInUse = () => new Set();
+
+  constructor(
+    private readonly store: Store,
+    private readonly paths: HostPaths,
+    private readonly zipLimits: ZipLimits,
+  ) {
+    super();
+  }
+
+  async get(type: JobType, name: string): Promise<JobRecord | null> {
+    return this.store.getJob(type, name);
+  }
+
+  async require(type: JobType, name: string): Promise<JobRecord> {
+    const job = await this.store.getJob(type, name);
+    if (!job) throw new WebJobsError(ErrorCode.NotFound, `No ${type} job named '${name}'.`);
+    return job;
+  }
+
+  async list(type?: JobType): Promise<JobRecord[]> {
+    return this.store.listJobs(type);
+  }
+
+  /** Installs a package as the job's new version; creates the job if needed. */
+  async deploy(
+    type: JobType,
+    name: string,
+    source: PackageSource,
+    options: { sourceFingerprint?: string | null; publishSite?: boolean } = {},
+  ): Promise<JobRecord> {
+    validateJobName(name);
+    return this.withLock(type, name, async () => {
+      const previous = await this.store.getJob(type, name);
+      // Checked under the lock: our own publishing of the site folder must not look like an edit.
+      if (options.sourceFingerprint && previous?.sourceFingerprint === options.sourceFingerprint) return previous;
+      const installed = await installPackage(this.paths, type, name, source, this.zipLimits);
+      const now = new Date();
+      const job: JobRecord = {
+        type,
+        name,
+        version: installed.version,
+        script: installed.script,
+        settings: installed.settings,
+        error: installed.error,
+        // A stopped job stays stopped across redeploys; a package with disable.job arrives stopped.
+        desiredState: installed.disabled ? "stopped" : (previous?.desiredState ?? "running"),
+        sourceFingerprint: options.sourceFingerprint ?? null,
+        createdAt: previous?.createdAt ?? now,
+        updatedAt: now,
+      };
+      if (options.publishSite !== false) {
+        job.sourceFingerprint = await this.publishSite(type, name, installed.dir);
+      }
+      await this.store.upsertJob(job);
+      this.emit("deployed", job, previous);
+      await this.collectVersions(type, name);
+      return job;
+    });
+  }
+
+  /** Replaces `settings.job` by installing a copy of the current version with the new file. */
+  async updateSettings(type: JobType, name: string, settings: unknown): Promise<JobRecord> {
+    const parsed: JobSettings = parseSettings(JSON.stringify(settings ?? null));
+    const job = await this.require(type, name);
+    const current = this.paths.version(type, name, job.version);
+    await mkdir(this.paths.tmp, { recursive: true });
+    const copy = path.join(this.paths.tmp, `settings-${name}-${Date.now()}`);
+    try {
+      await cp(current, copy, { recursive: true, verbatimSymlinks: true });
+      const scriptDir = path.join(copy, path.dirname(job.script ?? "."));
+      await writeFile(path.join(scriptDir, "settings.job"), JSON.stringify(parsed, null, 2) + "\n");
+      return await this.deploy(type, name, { kind: "dir", path: copy });
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  }
+
+  async setDesiredState(type: JobType, name: string, desiredState: JobRecord["desiredState"]): Promise<JobRecord> {
+    return this.withLock(type, name, async () => {
+      const job = await this.require(type, name);
+      const updated = { ...job, desiredState, updatedAt: new Date() };
+      await this.store.upsertJob(updated);
+      return updated;
+    });
+  }
+
+  /** Stops what runs the job, then removes its code, versions, data and history. */
+  async remove(type: JobType, name: string): Promise<boolean> {
+    validateJobName(name);
+    return this.withLock(type, name, async () => {
+      const job = await this.store.getJob(type, name);
+      await Promise.all(this.listeners("removing").map((listener) => listener(type, name)));
+      await rm(this.paths.siteJob(type, name), { recursive: true, force: true });
+      await rm(this.paths.versions(type, name), { recursive: true, force: true });
+      await rm(this.paths.jobData(type, name), { recursive: true, force: true });
+      if (type === "triggered") await this.store.deleteRuns(name);
+      await this.store.deleteJob(type, name);
+      return job !== null;
+    });
+  }
+
+  /** Deletes installed versions other than the current one that no process uses any more. */
+  async collectVersions(type: JobType, name: string): Promise<void> {
+    const job = await this.store.getJob(type, name);
+    const keep = this.versionsInUse(type, name);
+    if (job) keep.add(job.version);
+    let entries: string[];
+    try {
+      entries = await readdir(this.paths.versions(type, name));
+    } catch {
+      return;
+    }
+    for (const version of entries) {
+      if (!keep.has(version)) await rm(this.paths.version(type, name, version), { recursive: true, force: true });
+    }
+  }
+
+  /** Writes the site folder again from the installed version (used when it went missing). */
+  async republishSite(job: JobRecord): Promise<void> {
+    await this.withLock(job.type, job.name, async () => {
+      const fingerprint = await this.publishSite(job.type, job.name, this.paths.version(job.type, job.name, job.version));
+      await this.store.upsertJob({ ...job, sourceFingerprint: fingerprint });
+    });
+  }
+
+  /**
+   * Publishes the version as the Kudu-style site folder `<site>/App_Data/jobs/{type}/{name}`: a
+   * copy the user owns (edits there redeploy, see the watcher), swapped in by renames. Runs never
+   * read it, so the short swap cannot affect them. Returns the folder's fingerprint.
+   */
+  private async publishSite(type: JobType, name: string, versionDir: string): Promise<string | null> {
+    const site = this.paths.siteJob(type, name);
+    await mkdir(path.dirname(site), { recursive: true });
+    const fresh = `${site}.${process.pid}-${Date.now()}.tmp-new`;
+    const old = `${site}.${process.pid}-${Date.now()}.tmp-old`;
+    await cp(versionDir, fresh, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    const hadOld = await rename(site, old).then(
+      () => true,
+      () => false,
+    );
+    await rename(fresh, site);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+    return fingerprintDir(site);
+  }
+
+  private async withLock<T>(type: JobType, name: string, work: () => Promise<T>): Promise<T> {
+    const key = `${type}/${name}`;
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.locks.set(key, next);
+    try {
+      return await next;
+    } finally {
+      if (this.locks.get(key) === next) this.locks.delete(key);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { watch, type FSWatcher } from "chokidar";
+import { mkdir, readdir } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import { isWebJobsError } from "../errors.ts";
+import type { HostPaths } from "../paths.ts";
+import { JobType } from "../store/types.ts";
+import { fingerprintDir } from "./fingerprint.ts";
+import type { JobRegistry } from "./registry.ts";
+
+const jobTypes = [JobType.Triggered, JobType.Continuous];
+const isJobFolderName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name);
+
+/**
+ * Watches `<site>/App_Data/jobs/{type}/` so that a folder copied there by any file transfer tool
+ * becomes a job (and an edit redeploys it, a deletion removes it). Changes are debounced per job:
+ * a copy in progress fires many events, and we install once it has settled.
+ */
+export class SiteWatcher {
+  private watcher: FSWatcher | null = null;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly syncing = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly paths: HostPaths,
+    private readonly registry: JobRegistry,
+    private readonly log: Logger,
+    private readonly debounceMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.watcher) return;
+    for (const type of jobTypes) await mkdir(this.paths.siteJobsRoot(type), { recursive: true });
+    await this.initialScan();
+    const roots = jobTypes.map((type) => this.paths.siteJobsRoot(type));
+    this.watcher = watch(roots, { ignoreInitial: true, depth: 8, followSymlinks: false });
+    this.watcher.on("all", (_event, changed) => this.onChange(changed));
+    await new Promise<void>((resolve) => this.watcher!.once("ready", () => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.watcher?.close();
+    this.watcher = null;
+    await Promise.all(this.syncing.values());
+  }
+
+  /** Installs folders that appeared or changed while the host was down. */
+  private async initialScan(): Promise<void> {
+    for (const type of jobTypes) {
+      const names = await readdir(this.paths.siteJobsRoot(type));
+      for (const name of names.filter(isJobFolderName)) await this.sync(type, name, { startup: true });
+      // A job whose folder is gone (e.g. the site folder moved) is restored from its installed
+      // version rather than deleted: a deletion while the host is down is too easily a mistake.
+      for (const job of await this.registry.list(type)) {
+        if (!names.includes(job.name)) await this.registry.republishSite(job);
+      }
+    }
+  }
+
+  private onChange(changed: string): void {
+    for (const type of jobTypes) {
+      const relative = path.relative(this.paths.siteJobsRoot(type), changed);
+      if (!relative || relative.startsWith("..") || path.isAbsolute(relative)) continue;
+      const name = relative.split(path.sep)[0];
+      if (!isJobFolderName(name)) return;
+      const key = `${type}/${name}`;
+      clearTimeout(this.timers.get(key));
+      this.timers.set(
+        key,
+        setTimeout(() => {
+          this.timers.delete(key);
+          const previous = this.syncing.get(key) ?? Promise.resolve();
+          const next = previous.then(() => this.sync(type, name, { startup: false }));
+          this.syncing.set(key, next);
+          void next.finally(() => {
+            if (this.syncing.get(key) === next) this.syncing.delete(key);
+          });
+        }, this.debounceMs),
+      );
+      return;
+    }
+  }
+
+  private async sync(type: JobType, name: string, { startup }: { startup: boolean }): Promise<void> {
+    const folder = this.paths.siteJob(type, name);
+    try {
+      const fingerprint = await fingerprintDir(folder);
+      const job = await this.registry.get(type, name);
+      if (fingerprint === null) {
+        if (job && !startup) {
+          this.log.info({ type, name }, "job folder removed from the site: deleting the job");
+          await this.registry.remove(type, name);
+        }
+        return;
+      }
+      if (job && job.sourceFingerprint === fingerprint) return;
+      const installed = await this.registry.deploy(
+        type,
+        name,
+        { kind: "dir", path: folder },
+        { publishSite: false, sourceFingerprint: fingerprint },
+      );
+      this.log.info({ type, name, version: installed.version }, "installed job from the site folder");
+    } catch (error) {
+      // A folder without a runnable script is not a job (Kudu leaves it out of the lists).
+      this.log.warn({ type, name, err: isWebJobsError(error) ? error.message : error }, "job folder not installed");
+    }
+  }
+}

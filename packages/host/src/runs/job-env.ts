@@ -1,0 +1,28 @@
+import type { JobType } from "../store/types.ts";
+
+/** The `WEBJOBS_*` variables a job sees (kudu-reference §4), on top of the host's environment. */
+export function jobEnvironment(vars: {
+  type: JobType;
+  name: string;
+  jobPath: string;
+  dataPath: string;
+  runId: string;
+  arguments: string;
+  shutdownFile: string;
+  port?: number;
+}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    WEBJOBS_NAME: vars.name,
+    WEBJOBS_TYPE: vars.type,
+    WEBJOBS_PATH: vars.jobPath,
+    WEBJOBS_DATA_PATH: vars.dataPath,
+    WEBJOBS_RUN_ID: vars.runId,
+    WEBJOBS_COMMAND_ARGUMENTS: vars.arguments,
+    WEBJOBS_SHUTDOWN_FILE: vars.shutdownFile,
+  };
+  if (vars.port !== undefined) env.WEBJOBS_PORT = String(vars.port);
+  // The host's own credentials are not the job's business.
+  delete env.WEBJOBS_PASSWORD;
+  return env;
+}

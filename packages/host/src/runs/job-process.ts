@@ -1,0 +1,145 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ErrorCode, WebJobsError } from "../errors.ts";
+import { resolveInterpreter } from "../jobs/script.ts";
+import type { HostPaths } from "../paths.ts";
+import type { JobRecord, Store } from "../store/types.ts";
+import { jobEnvironment } from "./job-env.ts";
+import { onLines } from "./line-splitter.ts";
+import type { LogWriter } from "./log-writer.ts";
+import { processStartTicks, type ProcSampler } from "./proc-sampler.ts";
+import { killGroupNow, spawnGroup, terminateGroup, type SpawnedGroup } from "./process-group.ts";
+
+export interface JobProcessResult {
+  exitCode: number | null;
+  signal: string | null;
+  cpuMs: number | null;
+  peakRssBytes: number | null;
+  /** Set when the process could not be started at all. */
+  spawnError: string | null;
+}
+
+export interface JobProcessOptions {
+  job: JobRecord;
+  paths: HostPaths;
+  store: Store;
+  sampler: ProcSampler;
+  instanceId: string;
+  log: LogWriter;
+  /** Run id for triggered runs, "" for continuous jobs (as in Kudu). */
+  runId: string;
+  args: string[];
+  argumentsText: string;
+  shutdownFile: string;
+  port?: number;
+  /** Called on every output line and on every CPU tick: feeds idle detection. */
+  onActivity?: () => void;
+}
+
+/**
+ * One OS process group running a job's script from its installed version folder: the part
+ * triggered runs and continuous jobs share. It captures output line by line into the log,
+ * samples CPU and memory of the whole group, and records the group in the store so that a
+ * host restarted after a crash can kill what is left of it.
+ */
+export class JobProcess {
+  readonly pid: number;
+  readonly done: Promise<JobProcessResult>;
+  cpuMs: number | null = null;
+  peakRssBytes: number | null = null;
+  private readonly group: SpawnedGroup;
+
+  private constructor(private readonly options: JobProcessOptions) {
+    const { job, paths, log } = options;
+    const versionDir = paths.version(job.type, job.name, job.version);
+    if (!job.script) throw new WebJobsError(ErrorCode.NoRunnableScript, "No runnable script file was found.");
+    const scriptPath = path.join(versionDir, job.script);
+    // Resolved again at run time: an interpreter may have been installed or removed since deploy.
+    const resolved = resolveInterpreter(scriptPath);
+    if ("error" in resolved) throw new WebJobsError(ErrorCode.InterpreterMissing, resolved.error);
+    const { interpreter } = resolved;
+
+    mkdirSync(path.dirname(options.shutdownFile), { recursive: true });
+    const scriptDir = path.dirname(scriptPath);
+    log.write("SYS INFO", `Run script '${path.basename(scriptPath)}' with script host - '${interpreter.hostName}'`);
+    this.group = spawnGroup(interpreter.command, [...interpreter.args, scriptPath, ...options.args], {
+      cwd: scriptDir,
+      env: jobEnvironment({
+        type: job.type,
+        name: job.name,
+        jobPath: scriptDir,
+        dataPath: paths.jobData(job.type, job.name),
+        runId: options.runId,
+        arguments: options.argumentsText,
+        shutdownFile: options.shutdownFile,
+        port: options.port,
+      }),
+    });
+    this.pid = this.group.pid;
+    this.done = this.watch();
+  }
+
+  /** Starts the job's script; throws a WebJobsError when it cannot (no interpreter, no script). */
+  static start(options: JobProcessOptions): JobProcess {
+    return new JobProcess(options);
+  }
+
+  private async watch(): Promise<JobProcessResult> {
+    const { store, sampler, instanceId, log, onActivity } = this.options;
+    const { child } = this.group;
+    const pid = this.pid;
+    let unwatch = () => {};
+    if (pid) {
+      const startTicks = processStartTicks(pid);
+      if (startTicks) await store.addProcess({ pid, startTicks, owner: this.owner, instanceId });
+      unwatch = sampler.watch(pid, (sample) => {
+        if (this.cpuMs !== null && sample.cpuMs > this.cpuMs) onActivity?.();
+        this.cpuMs = Math.max(this.cpuMs ?? 0, sample.cpuMs);
+        this.peakRssBytes = Math.max(this.peakRssBytes ?? 0, sample.rssBytes);
+      });
+    }
+    const lines = (kind: "INFO" | "ERR ") => (line: string) => {
+      onActivity?.();
+      log.write(kind, line);
+    };
+    const outputs = Promise.all([
+      child.stdout ? onLines(child.stdout, lines("INFO")) : Promise.resolve(),
+      child.stderr ? onLines(child.stderr, lines("ERR ")) : Promise.resolve(),
+    ]);
+    const exit = await this.group.exited;
+    // Output still in the pipes is part of the run; but a grandchild holding them open must not
+    // keep the run going for ever.
+    await Promise.race([outputs, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    unwatch();
+    if (pid) await store.removeProcess(pid, instanceId);
+    return {
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      cpuMs: this.cpuMs,
+      peakRssBytes: this.peakRssBytes,
+      spawnError: exit.error ? String(exit.error.message ?? exit.error) : null,
+    };
+  }
+
+  private get owner(): string {
+    const { job, runId } = this.options;
+    return runId ? `${job.type}/${job.name}/${runId}` : `${job.type}/${job.name}`;
+  }
+
+  /**
+   * Asks the job to stop the Kudu way (the shutdown file appears, SIGTERM to the group), then
+   * kills the whole group after the grace time. Resolves when no process of the group is left.
+   */
+  async terminate(graceMs: number): Promise<void> {
+    try {
+      writeFileSync(this.options.shutdownFile, "");
+    } catch {
+      // The folder was removed (job deleted): the signal still goes out.
+    }
+    if (this.pid) await terminateGroup(this.group, graceMs);
+  }
+
+  killNow(): void {
+    if (this.pid) killGroupNow(this.pid);
+  }
+}

@@ -1,0 +1,47 @@
+import { appendFile } from "node:fs/promises";
+import type { Logger } from "pino";
+import type { HostPaths } from "../paths.ts";
+import { RunStatus, type Store } from "../store/types.ts";
+import { formatLogLine } from "./kudu-format.ts";
+import { groupMembers, processStartTicks } from "./proc-sampler.ts";
+import { killGroupNow } from "./process-group.ts";
+
+/**
+ * After a crash (kill -9, power loss) the store still says some runs are going and lists the
+ * process groups the dead host started. Job processes live in their own groups, so they outlived
+ * the host: kill what is left of them, then close those runs as `Aborted` ("host stopped").
+ */
+export async function recoverAfterCrash(deps: {
+  store: Store;
+  paths: HostPaths;
+  instanceId: string;
+  log: Logger;
+}): Promise<{ killedGroups: number; abortedRuns: number }> {
+  const { store, paths, instanceId, log } = deps;
+  let killedGroups = 0;
+  for (const record of await store.listProcesses(instanceId)) {
+    const leaderTicks = processStartTicks(record.pid);
+    // Same pid and same start time: our leader. Leader gone but members left: our orphans (a new
+    // process cannot join a group whose id it does not own). Otherwise the pid was reused.
+    const ours = leaderTicks === record.startTicks || (leaderTicks === null && groupMembers(record.pid).length > 0);
+    if (ours) {
+      killGroupNow(record.pid);
+      killedGroups += 1;
+      log.warn({ pid: record.pid, owner: record.owner }, "killed a job process left over by a previous host");
+    }
+    await store.removeProcess(record.pid, instanceId);
+  }
+
+  const orphans = await store.activeRuns(instanceId);
+  const now = new Date();
+  for (const run of orphans) {
+    const reason = "host stopped";
+    await store.updateRun(run.jobName, run.id, { status: RunStatus.Aborted, reason, endTime: now });
+    await appendFile(
+      paths.runLog(run.jobName, run.id),
+      formatLogLine(now, instanceId, "SYS ERR ", `Status changed to Aborted (${reason})`) + "\n",
+    ).catch(() => undefined);
+  }
+  if (orphans.length > 0) log.warn({ runs: orphans.length }, "runs left in flight by a previous host marked Aborted");
+  return { killedGroups, abortedRuns: orphans.length };
+}

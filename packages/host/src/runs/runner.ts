@@ -1,0 +1,292 @@
+import { EventEmitter } from "node:events";
+import { mkdir, rm } from "node:fs/promises";
+import type { Logger } from "pino";
+import type { HostConfig } from "../config.ts";
+import { ErrorCode, WebJobsError, isWebJobsError } from "../errors.ts";
+import type { JobRegistry } from "../jobs/registry.ts";
+import { splitArguments } from "../jobs/script.ts";
+import type { HostPaths } from "../paths.ts";
+import { JobType, RunStatus, type JobRecord, type RunRecord, type Store } from "../store/types.ts";
+import { JobProcess } from "./job-process.ts";
+import { runIdFor } from "./kudu-format.ts";
+import { LogWriter } from "./log-writer.ts";
+import type { ProcSampler } from "./proc-sampler.ts";
+
+export interface RunnerEvents {
+  finished: [run: RunRecord];
+}
+
+interface ActiveRun {
+  run: RunRecord;
+  process: JobProcess | null;
+  abortReason: string | null;
+  /** Grace between the shutdown signal and the kill: `stopping_wait_time`. */
+  graceMs: number;
+  finished: Promise<RunRecord>;
+}
+
+const TRIGGERED_GRACE_SEC = 30;
+
+/**
+ * Runs triggered jobs: one run at a time per job, recorded from `Initializing` to its end with
+ * the reason, exit code, signal, CPU time and peak memory; enforces the idle timeout and the
+ * job's time limit; cancels on request; keeps the last N runs of each job.
+ */
+export class TriggeredRunner extends EventEmitter<RunnerEvents> {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly lastIds = new Map<string, string>();
+  private closed = false;
+
+  constructor(
+    private readonly deps: {
+      config: HostConfig;
+      paths: HostPaths;
+      store: Store;
+      registry: JobRegistry;
+      sampler: ProcSampler;
+      instanceId: string;
+      log: Logger;
+    },
+  ) {
+    super();
+  }
+
+  /** Starts a run and returns it at once (status `Initializing`); the run goes on in the background. */
+  async start(name: string, request: { arguments?: string; trigger: string }): Promise<RunRecord> {
+    const { config, registry, store, instanceId } = this.deps;
+    const job = await registry.require(JobType.Triggered, name);
+    if (config.stopped || this.closed) {
+      throw new WebJobsError(
+        ErrorCode.Stopped,
+        this.closed ? "The host is shutting down; no new run can start." : "WebJobs are stopped (WEBJOBS_STOPPED is set); no job can run.",
+      );
+    }
+    if (this.active.has(name)) {
+      throw new WebJobsError(ErrorCode.Conflict, "Cannot start a new run since job is already running.");
+    }
+    const argumentsText = request.arguments ?? "";
+    const args = splitArguments(argumentsText);
+    const run: RunRecord = {
+      jobName: name,
+      id: this.nextRunId(name),
+      status: RunStatus.Initializing,
+      reason: null,
+      trigger: request.trigger,
+      arguments: argumentsText,
+      version: job.version,
+      instanceId,
+      startTime: new Date(),
+      endTime: null,
+      exitCode: null,
+      signal: null,
+      cpuMs: null,
+      peakRssBytes: null,
+      pid: null,
+    };
+    // Claimed before the first await so that two requests cannot both start a run.
+    const entry: ActiveRun = {
+      run,
+      process: null,
+      abortReason: null,
+      graceMs: (job.settings.stopping_wait_time ?? TRIGGERED_GRACE_SEC) * 1000,
+      finished: Promise.resolve(run),
+    };
+    this.active.set(name, entry);
+    try {
+      await store.insertRun(run);
+      await mkdir(this.deps.paths.runDir(name, run.id), { recursive: true });
+    } catch (error) {
+      this.active.delete(name);
+      throw error;
+    }
+    entry.finished = this.execute(job, entry, args);
+    return { ...run };
+  }
+
+  /** Resolves with the final record of a run of this host (immediately if it already ended). */
+  async waitFor(name: string, id: string): Promise<RunRecord | null> {
+    const entry = this.active.get(name);
+    if (entry && entry.run.id === id) return entry.finished;
+    return this.deps.store.getRun(name, id);
+  }
+
+  isRunning(name: string): boolean {
+    return this.active.has(name);
+  }
+
+  isRunningRun(name: string, id: string): boolean {
+    return this.active.get(name)?.run.id === id;
+  }
+
+  /** Newest first. */
+  async latestRuns(name: string, limit: number): Promise<RunRecord[]> {
+    return this.deps.store.listRuns(name, limit);
+  }
+
+  async requireRun(name: string, id: string): Promise<RunRecord> {
+    const run = await this.deps.store.getRun(name, id);
+    if (!run) throw new WebJobsError(ErrorCode.NotFound, `No run '${id}' of job '${name}'.`);
+    return run;
+  }
+
+  versionsInUse(name: string): Set<string> {
+    const entry = this.active.get(name);
+    return new Set(entry ? [entry.run.version] : []);
+  }
+
+  /** Cancels a run: shutdown file, SIGTERM, grace (`stopping_wait_time`), then kill. */
+  async cancel(name: string, id: string): Promise<RunRecord> {
+    const entry = this.active.get(name);
+    if (!entry || entry.run.id !== id) {
+      const run = await this.requireRun(name, id);
+      throw new WebJobsError(ErrorCode.Conflict, `Run '${id}' of job '${name}' is not running (status ${run.status}).`);
+    }
+    await this.abort(entry, "cancelled on request", entry.graceMs);
+    return entry.finished;
+  }
+
+  /** Stops every run (host shutdown): new runs are refused from now on. */
+  async stopAll(reason: string): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.active.values()].map((entry) => this.abort(entry, reason, entry.graceMs)));
+    await Promise.all([...this.active.values()].map((entry) => entry.finished));
+  }
+
+  /** Kills every run group at once (second signal during shutdown). */
+  killAll(): void {
+    for (const entry of this.active.values()) entry.process?.killNow();
+  }
+
+  /** Stops the job's run, if any, before the job is deleted. */
+  async stopJob(name: string): Promise<void> {
+    const entry = this.active.get(name);
+    if (!entry) return;
+    await this.abort(entry, "job deleted", 0);
+    await entry.finished;
+  }
+
+  private async abort(entry: ActiveRun, reason: string, graceMs: number): Promise<void> {
+    entry.abortReason ??= reason;
+    await entry.process?.terminate(graceMs);
+  }
+
+  private async execute(job: JobRecord, entry: ActiveRun, args: string[]): Promise<RunRecord> {
+    const { config, paths, store, sampler, instanceId } = this.deps;
+    const { run } = entry;
+    const log = new LogWriter({
+      path: paths.runLog(job.name, run.id),
+      instanceId,
+      maxBytes: config.runLogMaxBytes,
+    });
+    const timers: NodeJS.Timeout[] = [];
+    let final: Partial<RunRecord>;
+    try {
+      log.write("SYS INFO", "Status changed to Initializing");
+      let lastActivity = Date.now();
+      const process = JobProcess.start({
+        job,
+        paths,
+        store,
+        sampler,
+        instanceId,
+        log,
+        runId: run.id,
+        args,
+        argumentsText: run.arguments,
+        shutdownFile: paths.shutdownFile(JobType.Triggered, job.name, run.id),
+        onActivity: () => {
+          lastActivity = Date.now();
+        },
+      });
+      entry.process = process;
+      run.status = RunStatus.Running;
+      run.pid = process.pid;
+      await store.updateRun(job.name, run.id, { status: RunStatus.Running, pid: process.pid });
+      log.write("SYS INFO", "Status changed to Running");
+
+      const idleSec = job.settings.idle_timeout ?? config.idleTimeoutSec;
+      const idleCheck = setInterval(() => {
+        if (Date.now() - lastActivity >= idleSec * 1000) {
+          entry.abortReason ??= `idle timeout: no output and no CPU activity for ${idleSec} s`;
+          process.killNow();
+        }
+      }, Math.min(1000, idleSec * 250));
+      timers.push(idleCheck);
+      const limitSec = job.settings.time_limit;
+      if (limitSec) {
+        timers.push(
+          setTimeout(() => void this.abort(entry, `time limit of ${limitSec} s reached`, entry.graceMs), limitSec * 1000),
+        );
+      }
+      if (entry.abortReason) void this.abort(entry, entry.abortReason, entry.graceMs);
+
+      const result = await process.done;
+      final = {
+        exitCode: result.exitCode,
+        signal: result.signal,
+        cpuMs: result.cpuMs,
+        peakRssBytes: result.peakRssBytes,
+        ...outcome(result, entry.abortReason),
+      };
+    } catch (error) {
+      // Could not start (missing interpreter…): a failed run that says why, never a silent one.
+      const message = isWebJobsError(error) ? error.message : `Could not start the job: ${String(error)}`;
+      if (!isWebJobsError(error)) this.deps.log.error({ err: error, job: job.name }, "run failed to start");
+      log.write("SYS ERR ", message);
+      final = { status: RunStatus.Failed, reason: message };
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+    }
+    const ended: RunRecord = { ...run, ...final, endTime: new Date() };
+    log.write(ended.status === RunStatus.Success ? "SYS INFO" : "SYS ERR ", statusLine(ended));
+    await log.close();
+    await store.updateRun(job.name, run.id, {
+      status: ended.status,
+      reason: ended.reason,
+      endTime: ended.endTime,
+      exitCode: ended.exitCode,
+      signal: ended.signal,
+      cpuMs: ended.cpuMs,
+      peakRssBytes: ended.peakRssBytes,
+    });
+    this.active.delete(job.name);
+    await this.afterRun(job.name);
+    this.emit("finished", ended);
+    return ended;
+  }
+
+  /** Keeps the last N runs (and their logs) and frees versions no run needs any more. */
+  private async afterRun(name: string): Promise<void> {
+    try {
+      const removed = await this.deps.store.pruneRuns(name, this.deps.config.historySize);
+      for (const id of removed) await rm(this.deps.paths.runDir(name, id), { recursive: true, force: true });
+      await this.deps.registry.collectVersions(JobType.Triggered, name);
+    } catch (error) {
+      this.deps.log.warn({ err: error, job: name }, "could not prune history");
+    }
+  }
+
+  /** Kudu's run ids are the UTC start time; two runs in one tick get consecutive ids. */
+  private nextRunId(name: string): string {
+    let id = runIdFor(new Date());
+    const last = this.lastIds.get(name);
+    if (last && id <= last) id = (BigInt(last) + 1n).toString();
+    this.lastIds.set(name, id);
+    return id;
+  }
+}
+
+function outcome(
+  result: { exitCode: number | null; signal: string | null; spawnError: string | null },
+  abortReason: string | null,
+): Pick<RunRecord, "status" | "reason"> {
+  if (abortReason) return { status: RunStatus.Aborted, reason: abortReason };
+  if (result.spawnError) return { status: RunStatus.Failed, reason: `Could not start the process: ${result.spawnError}` };
+  if (result.exitCode === 0) return { status: RunStatus.Success, reason: null };
+  if (result.signal) return { status: RunStatus.Failed, reason: `killed by signal ${result.signal}` };
+  return { status: RunStatus.Failed, reason: `exit code ${result.exitCode}` };
+}
+
+function statusLine(run: RunRecord): string {
+  return `Status changed to ${run.status}${run.reason ? ` (${run.reason})` : ""}`;
+}

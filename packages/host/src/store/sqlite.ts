@@ -1,0 +1,242 @@
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { loadMigrations } from "./migrations.ts";
+import {
+  activeRunStatuses,
+  type CredentialKind,
+  type CredentialRecord,
+  type JobRecord,
+  type JobType,
+  type ProcessRecord,
+  type RunPatch,
+  type RunRecord,
+  type Store,
+} from "./types.ts";
+
+type Row = Record<string, unknown>;
+
+const runColumns: Record<keyof RunPatch, string> = {
+  status: "status",
+  reason: "reason",
+  trigger: "trigger",
+  arguments: "arguments",
+  version: "version",
+  instanceId: "instance_id",
+  startTime: "start_time",
+  endTime: "end_time",
+  exitCode: "exit_code",
+  signal: "signal",
+  cpuMs: "cpu_ms",
+  peakRssBytes: "peak_rss_bytes",
+  pid: "pid",
+};
+
+const toDb = (value: unknown): unknown => (value instanceof Date ? value.getTime() : value);
+const date = (value: unknown): Date => new Date(Number(value));
+
+function jobFromRow(row: Row): JobRecord {
+  return {
+    type: row.type as JobType,
+    name: row.name as string,
+    version: row.version as string,
+    script: (row.script as string | null) ?? null,
+    settings: JSON.parse(row.settings as string),
+    error: (row.error as string | null) ?? null,
+    desiredState: row.desired_state as JobRecord["desiredState"],
+    sourceFingerprint: (row.source_fingerprint as string | null) ?? null,
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+function runFromRow(row: Row): RunRecord {
+  return {
+    jobName: row.job_name as string,
+    id: row.id as string,
+    status: row.status as RunRecord["status"],
+    reason: (row.reason as string | null) ?? null,
+    trigger: row.trigger as string,
+    arguments: row.arguments as string,
+    version: row.version as string,
+    instanceId: row.instance_id as string,
+    startTime: date(row.start_time),
+    endTime: row.end_time == null ? null : date(row.end_time),
+    exitCode: (row.exit_code as number | null) ?? null,
+    signal: (row.signal as string | null) ?? null,
+    cpuMs: (row.cpu_ms as number | null) ?? null,
+    peakRssBytes: (row.peak_rss_bytes as number | null) ?? null,
+    pid: (row.pid as number | null) ?? null,
+  };
+}
+
+/** The embedded store: one SQLite file in WAL mode. Calls are synchronous underneath. */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("busy_timeout = 5000");
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+    // IMMEDIATE takes the write lock first, so two hosts starting on one file apply each once.
+    const apply = this.db.transaction(() => {
+      const done = new Set(
+        (this.db.prepare("SELECT id FROM schema_migrations").all() as Row[]).map((r) => r.id),
+      );
+      for (const migration of loadMigrations("sqlite")) {
+        if (done.has(migration.id)) continue;
+        this.db.exec(migration.sql);
+        this.db.prepare("INSERT INTO schema_migrations (id, name) VALUES (?, ?)").run(migration.id, migration.name);
+      }
+    });
+    apply.immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async upsertJob(job: JobRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO jobs (type, name, version, script, settings, error, desired_state, source_fingerprint, created_at, updated_at)
+         VALUES (@type, @name, @version, @script, @settings, @error, @desiredState, @sourceFingerprint, @createdAt, @updatedAt)
+         ON CONFLICT (type, name) DO UPDATE SET version = excluded.version, script = excluded.script,
+           settings = excluded.settings, error = excluded.error, desired_state = excluded.desired_state,
+           source_fingerprint = excluded.source_fingerprint, updated_at = excluded.updated_at`,
+      )
+      .run({
+        ...job,
+        settings: JSON.stringify(job.settings),
+        createdAt: job.createdAt.getTime(),
+        updatedAt: job.updatedAt.getTime(),
+      });
+  }
+
+  async getJob(type: JobType, name: string): Promise<JobRecord | null> {
+    const row = this.db.prepare("SELECT * FROM jobs WHERE type = ? AND name = ?").get(type, name) as Row | undefined;
+    return row ? jobFromRow(row) : null;
+  }
+
+  async listJobs(type?: JobType): Promise<JobRecord[]> {
+    const rows = type
+      ? this.db.prepare("SELECT * FROM jobs WHERE type = ? ORDER BY name").all(type)
+      : this.db.prepare("SELECT * FROM jobs ORDER BY name, type").all();
+    return (rows as Row[]).map(jobFromRow);
+  }
+
+  async deleteJob(type: JobType, name: string): Promise<void> {
+    this.db.prepare("DELETE FROM jobs WHERE type = ? AND name = ?").run(type, name);
+  }
+
+  async insertRun(run: RunRecord): Promise<void> {
+    const columns = ["job_name", "id", ...Object.values(runColumns)];
+    const values = [run.jobName, run.id, ...Object.keys(runColumns).map((k) => toDb(run[k as keyof RunPatch]))];
+    this.db
+      .prepare(`INSERT INTO runs (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
+      .run(...values);
+  }
+
+  async updateRun(jobName: string, id: string, patch: RunPatch): Promise<void> {
+    const keys = Object.keys(patch) as (keyof RunPatch)[];
+    if (keys.length === 0) return;
+    this.db
+      .prepare(`UPDATE runs SET ${keys.map((k) => `${runColumns[k]} = ?`).join(", ")} WHERE job_name = ? AND id = ?`)
+      .run(...keys.map((k) => toDb(patch[k])), jobName, id);
+  }
+
+  async getRun(jobName: string, id: string): Promise<RunRecord | null> {
+    const row = this.db.prepare("SELECT * FROM runs WHERE job_name = ? AND id = ?").get(jobName, id) as
+      | Row
+      | undefined;
+    return row ? runFromRow(row) : null;
+  }
+
+  async listRuns(jobName: string, limit = 1000): Promise<RunRecord[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM runs WHERE job_name = ? ORDER BY id DESC LIMIT ?")
+      .all(jobName, limit) as Row[];
+    return rows.map(runFromRow);
+  }
+
+  async activeRuns(instanceId?: string): Promise<RunRecord[]> {
+    const placeholders = activeRunStatuses.map(() => "?").join(", ");
+    const rows = instanceId
+      ? this.db
+          .prepare(`SELECT * FROM runs WHERE status IN (${placeholders}) AND instance_id = ?`)
+          .all(...activeRunStatuses, instanceId)
+      : this.db.prepare(`SELECT * FROM runs WHERE status IN (${placeholders})`).all(...activeRunStatuses);
+    return (rows as Row[]).map(runFromRow);
+  }
+
+  async pruneRuns(jobName: string, keep: number): Promise<string[]> {
+    const placeholders = activeRunStatuses.map(() => "?").join(", ");
+    const prune = this.db.transaction(() => {
+      const ids = (
+        this.db
+          .prepare(
+            `SELECT id FROM runs WHERE job_name = ? AND status NOT IN (${placeholders})
+             ORDER BY id DESC LIMIT -1 OFFSET ?`,
+          )
+          .all(jobName, ...activeRunStatuses, keep) as Row[]
+      ).map((r) => r.id as string);
+      const del = this.db.prepare("DELETE FROM runs WHERE job_name = ? AND id = ?");
+      for (const id of ids) del.run(jobName, id);
+      return ids;
+    });
+    return prune.immediate();
+  }
+
+  async deleteRuns(jobName: string): Promise<void> {
+    this.db.prepare("DELETE FROM runs WHERE job_name = ?").run(jobName);
+  }
+
+  async addProcess(p: ProcessRecord): Promise<void> {
+    this.db
+      .prepare(
+        "INSERT OR REPLACE INTO processes (pid, start_ticks, owner, instance_id) VALUES (?, ?, ?, ?)",
+      )
+      .run(p.pid, p.startTicks, p.owner, p.instanceId);
+  }
+
+  async removeProcess(pid: number, instanceId: string): Promise<void> {
+    this.db.prepare("DELETE FROM processes WHERE pid = ? AND instance_id = ?").run(pid, instanceId);
+  }
+
+  async listProcesses(instanceId: string): Promise<ProcessRecord[]> {
+    const rows = this.db.prepare("SELECT * FROM processes WHERE instance_id = ?").all(instanceId) as Row[];
+    return rows.map((r) => ({
+      pid: r.pid as number,
+      startTicks: r.start_ticks as string,
+      owner: r.owner as string,
+      instanceId: r.instance_id as string,
+    }));
+  }
+
+  async addCredential(c: CredentialRecord): Promise<void> {
+    this.db
+      .prepare("INSERT INTO credentials (id, kind, username, hash, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(c.id, c.kind, c.username, c.hash, c.createdAt.getTime());
+  }
+
+  async listCredentials(kind: CredentialKind): Promise<CredentialRecord[]> {
+    const rows = this.db.prepare("SELECT * FROM credentials WHERE kind = ? ORDER BY created_at").all(kind) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      kind: r.kind as CredentialKind,
+      username: r.username as string,
+      hash: r.hash as string,
+      createdAt: date(r.created_at),
+    }));
+  }
+
+  async deleteCredential(id: string): Promise<boolean> {
+    return this.db.prepare("DELETE FROM credentials WHERE id = ?").run(id).changes > 0;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The store holds all durable state; everything in memory can be rebuilt from it after a crash.
+ *
+ * Glossary
+ * - job: a name, a type and an installed package version (immutable folder) plus settings.
+ * - version: one installed upload of a job, unpacked once into `<data>/versions/...`.
+ * - run: one execution of a triggered job, with its status, result and log.
+ * - process: a live OS process group the host started (a run or a continuous job); recorded so
+ *   that a host restarted after a crash can find and kill what its predecessor left behind.
+ * - instance: one running host process (one per machine, several when sharing PostgreSQL).
+ */
+import type { JobSettings } from "../jobs/settings.ts";
+
+export const JobType = { Triggered: "triggered", Continuous: "continuous" } as const;
+export type JobType = (typeof JobType)[keyof typeof JobType];
+
+export const RunStatus = {
+  Initializing: "Initializing",
+  Running: "Running",
+  Success: "Success",
+  Failed: "Failed",
+  Aborted: "Aborted",
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+export const activeRunStatuses: readonly RunStatus[] = [RunStatus.Initializing, RunStatus.Running];
+
+export type DesiredState = "running" | "stopped";
+
+export interface JobRecord {
+  type: JobType;
+  name: string;
+  version: string;
+  /** Path of the script relative to the version folder (Kudu's `run_command`). */
+  script: string | null;
+  settings: JobSettings;
+  /** Why the job cannot run (missing interpreter, no script), or null. */
+  error: string | null;
+  desiredState: DesiredState;
+  /** Fingerprint of a hand-copied site folder, to notice when it changes; null for uploads. */
+  sourceFingerprint: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RunRecord {
+  jobName: string;
+  id: string;
+  status: RunStatus;
+  reason: string | null;
+  trigger: string;
+  arguments: string;
+  version: string;
+  instanceId: string;
+  startTime: Date;
+  endTime: Date | null;
+  exitCode: number | null;
+  signal: string | null;
+  cpuMs: number | null;
+  peakRssBytes: number | null;
+  pid: number | null;
+}
+
+export type RunPatch = Partial<Omit<RunRecord, "jobName" | "id">>;
+
+export interface ProcessRecord {
+  pid: number;
+  /** Start time in clock ticks since boot (/proc/pid/stat field 22): tells a reused pid apart. */
+  startTicks: string;
+  owner: string;
+  instanceId: string;
+}
+
+export const CredentialKind = { Password: "password", Token: "token" } as const;
+export type CredentialKind = (typeof CredentialKind)[keyof typeof CredentialKind];
+
+export interface CredentialRecord {
+  id: string;
+  kind: CredentialKind;
+  /** The user name for passwords; a label for tokens. */
+  username: string;
+  /** scrypt hash for passwords, sha256 for tokens; never the secret itself. */
+  hash: string;
+  createdAt: Date;
+}
+
+export interface Store {
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  upsertJob(job: JobRecord): Promise<void>;
+  getJob(type: JobType, name: string): Promise<JobRecord | null>;
+  listJobs(type?: JobType): Promise<JobRecord[]>;
+  deleteJob(type: JobType, name: string): Promise<void>;
+
+  insertRun(run: RunRecord): Promise<void>;
+  updateRun(jobName: string, id: string, patch: RunPatch): Promise<void>;
+  getRun(jobName: string, id: string): Promise<RunRecord | null>;
+  /** Newest first. */
+  listRuns(jobName: string, limit?: number): Promise<RunRecord[]>;
+  activeRuns(instanceId?: string): Promise<RunRecord[]>;
+  /** Deletes all but the newest `keep` finished runs of a job; returns the deleted ids. */
+  pruneRuns(jobName: string, keep: number): Promise<string[]>;
+  deleteRuns(jobName: string): Promise<void>;
+
+  addProcess(process: ProcessRecord): Promise<void>;
+  removeProcess(pid: number, instanceId: string): Promise<void>;
+  listProcesses(instanceId: string): Promise<ProcessRecord[]>;
+
+  addCredential(credential: CredentialRecord): Promise<void>;
+  listCredentials(kind: CredentialKind): Promise<CredentialRecord[]>;
+  deleteCredential(id: string): Promise<boolean>;
+}
