@@ -9,9 +9,7 @@ import { ErrorCode, WebJobsError } from "./errors.ts";
  */
 const MB = 1024 * 1024;
 
-const boolish = z
-  .string()
-  .transform((v) => ["1", "true", "yes", "on"].includes(v.trim().toLowerCase()));
+const boolish = z.string().transform((v) => ["1", "true", "yes", "on"].includes(v.trim().toLowerCase()));
 
 const seconds = (what: string) =>
   z.coerce
@@ -30,11 +28,27 @@ const configSchema = z.object({
   stableRunSec: seconds("WEBJOBS_STABLE_RUN").default(60),
   crashLoopRestarts: z.coerce.number().int().min(1).default(5),
   stopped: boolish.default(false),
-  maxUploadBytes: z.coerce.number().int().positive().default(100 * MB),
+  maxUploadBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * MB),
   zipMaxEntries: z.coerce.number().int().positive().default(10_000),
-  zipMaxUnpackedBytes: z.coerce.number().int().positive().default(1024 * MB),
-  runLogMaxBytes: z.coerce.number().int().positive().default(100 * MB),
-  continuousLogMaxBytes: z.coerce.number().int().positive().default(10 * MB),
+  zipMaxUnpackedBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * MB),
+  runLogMaxBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * MB),
+  continuousLogMaxBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * MB),
   continuousLogFiles: z.coerce.number().int().min(1).default(5),
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),

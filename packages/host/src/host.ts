@@ -103,7 +103,12 @@ export class Host {
     this.state = "starting";
     await mkdir(this.paths.tmp, { recursive: true });
     await this.store.migrate();
-    await recoverAfterCrash({ store: this.store, paths: this.paths, instanceId: this.instanceId, log: this.log });
+    await recoverAfterCrash({
+      store: this.store,
+      paths: this.paths,
+      instanceId: this.instanceId,
+      log: this.log,
+    });
     const generated = await this.credentials.ensureAdmin(this.config.username, this.config.password);
     if (generated) this.options.onGeneratedCredential?.(generated);
     await this.watcher.start();

@@ -23,19 +23,29 @@ const JSON_LIMIT = 1024 * 1024;
  * can drive it in-process with `inject` and the host decides where it listens.
  */
 export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: ctx.log.child({ component: "http" }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: ctx.log.child({ component: "http" }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  });
 
   // Uploads stream to disk under our own size limit: every body except JSON arrives unparsed.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: JSON_LIMIT }, (_request, body, done) => {
-    const text = String(body);
-    if (text.trim() === "") return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(new WebJobsError(ErrorCode.BadRequest, `The body is not valid JSON: ${(error as Error).message}`), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "string", bodyLimit: JSON_LIMIT },
+    (_request, body, done) => {
+      const text = String(body);
+      if (text.trim() === "") return done(null, undefined);
+      try {
+        done(null, JSON.parse(text));
+      } catch (error) {
+        done(
+          new WebJobsError(ErrorCode.BadRequest, `The body is not valid JSON: ${(error as Error).message}`),
+          undefined,
+        );
+      }
+    },
+  );
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
 
   await app.register(swagger, {
@@ -46,7 +56,10 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
         version: "1.0.0",
       },
       components: {
-        securitySchemes: { basic: { type: "http", scheme: "basic" }, bearer: { type: "http", scheme: "bearer" } },
+        securitySchemes: {
+          basic: { type: "http", scheme: "basic" },
+          bearer: { type: "http", scheme: "bearer" },
+        },
       },
       security: [{ basic: [] }, { bearer: [] }],
     },
@@ -65,7 +78,9 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
     handleError(error as Error, request, reply);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: `No route ${request.method} ${request.url.split("?")[0]}`, code: "not_found" });
+    void reply
+      .code(404)
+      .send({ error: `No route ${request.method} ${request.url.split("?")[0]}`, code: "not_found" });
   });
 
   systemRoutes(app, ctx);

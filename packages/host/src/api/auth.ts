@@ -24,7 +24,12 @@ export function authHook(credentials: Credentials) {
     await reply
       .code(401)
       .header("www-authenticate", 'Basic realm="webjobs", charset="UTF-8"')
-      .send(errorBody("unauthorized", "Authentication required: use HTTP Basic credentials or a bearer API token."));
+      .send(
+        errorBody(
+          "unauthorized",
+          "Authentication required: use HTTP Basic credentials or a bearer API token.",
+        ),
+      );
   };
 }
 

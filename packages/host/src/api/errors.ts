@@ -40,7 +40,9 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     return;
   }
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {
-    void reply.code(fastifyError.statusCode).send(errorBody(fastifyError.code ?? "bad_request", fastifyError.message));
+    void reply
+      .code(fastifyError.statusCode)
+      .send(errorBody(fastifyError.code ?? "bad_request", fastifyError.message));
     return;
   }
   request.log.error({ err: error }, "request failed");

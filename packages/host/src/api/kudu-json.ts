@@ -54,7 +54,11 @@ export interface ContinuousView {
   [extra: string]: unknown;
 }
 
-export function jobJson(base: string, job: JobRecord, extra: { latestRun?: RunRecord | null; continuous?: ContinuousView }) {
+export function jobJson(
+  base: string,
+  job: JobRecord,
+  extra: { latestRun?: RunRecord | null; continuous?: ContinuousView },
+) {
   const common = {
     name: job.name,
     run_command: job.script ?? "",

@@ -19,7 +19,10 @@ export async function sendLog(
   if (!wantsStream) {
     const info = await stat(file).catch(() => null);
     if (!info) throw new WebJobsError(ErrorCode.NotFound, "This log does not exist (yet).");
-    return reply.type("text/plain; charset=utf-8").header("content-length", info.size).send(createReadStream(file));
+    return reply
+      .type("text/plain; charset=utf-8")
+      .header("content-length", info.size)
+      .send(createReadStream(file));
   }
 
   reply.hijack();

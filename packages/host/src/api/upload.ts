@@ -14,14 +14,21 @@ export interface ReceivedUpload {
 }
 
 const tooLarge = (max: number) =>
-  new WebJobsError(ErrorCode.TooLarge, `The upload is larger than the limit of ${Math.round(max / 1024 / 1024)} MB.`);
+  new WebJobsError(
+    ErrorCode.TooLarge,
+    `The upload is larger than the limit of ${Math.round(max / 1024 / 1024)} MB.`,
+  );
 
 /**
  * Streams a Kudu-style upload (`Content-Disposition: attachment; filename=X`, zip or single
  * script) to a temporary file, stopping at the size limit instead of buffering or filling the
  * disk. The caller installs it; nothing here touches the job.
  */
-export async function receiveUpload(request: FastifyRequest, tmpDir: string, maxBytes: number): Promise<ReceivedUpload> {
+export async function receiveUpload(
+  request: FastifyRequest,
+  tmpDir: string,
+  maxBytes: number,
+): Promise<ReceivedUpload> {
   const header = request.headers["content-disposition"];
   if (!header) {
     throw new WebJobsError(
@@ -50,7 +57,7 @@ export async function receiveUpload(request: FastifyRequest, tmpDir: string, max
   const dir = await mkdtemp(path.join(tmpDir, "upload-"));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const file = path.join(dir, "body");
-  let received = 0;
+  let received: number;
   try {
     received = await copyWithLimit(request.body as Readable, file, maxBytes);
   } catch (error) {
@@ -90,7 +97,9 @@ function copyWithLimit(source: Readable, file: string, maxBytes: number): Promis
       if (received > maxBytes) fail(tooLarge(maxBytes));
     });
     source.on("aborted", () => fail(new WebJobsError(ErrorCode.BadRequest, "The upload was interrupted.")));
-    source.on("error", (error) => fail(new WebJobsError(ErrorCode.BadRequest, `The upload was interrupted: ${error.message}`)));
+    source.on("error", (error) =>
+      fail(new WebJobsError(ErrorCode.BadRequest, `The upload was interrupted: ${error.message}`)),
+    );
     out.on("error", (error) => fail(error));
     out.on("finish", () => {
       if (!failed) resolve(received);

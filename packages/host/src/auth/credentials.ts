@@ -42,7 +42,10 @@ export class Credentials {
    * password is set to it; with none, and no user yet, one is generated and returned to be shown
    * once. Returns the generated password, or null.
    */
-  async ensureAdmin(username?: string, password?: string): Promise<{ username: string; password: string } | null> {
+  async ensureAdmin(
+    username?: string,
+    password?: string,
+  ): Promise<{ username: string; password: string } | null> {
     const users = await this.store.listCredentials(CredentialKind.Password);
     if (password) {
       const name = username ?? "admin";
@@ -72,7 +75,13 @@ export class Credentials {
   async createToken(label: string): Promise<{ id: string; token: string }> {
     const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
     const id = randomUUID();
-    await this.store.addCredential({ id, kind: CredentialKind.Token, username: label, hash: sha256(token), createdAt: new Date() });
+    await this.store.addCredential({
+      id,
+      kind: CredentialKind.Token,
+      username: label,
+      hash: sha256(token),
+      createdAt: new Date(),
+    });
     return { id, token };
   }
 
@@ -94,7 +103,9 @@ export class Credentials {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     const hash = sha256(token);
     const tokens = await this.store.listCredentials(CredentialKind.Token);
-    const match = tokens.find((t) => t.hash.length === hash.length && timingSafeEqual(Buffer.from(t.hash), Buffer.from(hash)));
+    const match = tokens.find(
+      (t) => t.hash.length === hash.length && timingSafeEqual(Buffer.from(t.hash), Buffer.from(hash)),
+    );
     return match ? { kind: CredentialKind.Token, name: match.username } : null;
   }
 

@@ -11,6 +11,8 @@ const program = new Command()
 registerServe(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(`webjobs: ${isWebJobsError(error) || error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `webjobs: ${isWebJobsError(error) || error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(isWebJobsError(error) ? 2 : 1);
 });

@@ -52,6 +52,9 @@ export function registerServe(program: Command): void {
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
       await host.start();
-      host.log.info({ url: host.url, data: config.dataDir, site: config.siteDir, instance: host.instanceId }, "webjobs is listening");
+      host.log.info(
+        { url: host.url, data: config.dataDir, site: config.siteDir, instance: host.instanceId },
+        "webjobs is listening",
+      );
     });
 }

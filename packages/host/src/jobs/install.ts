@@ -31,7 +31,13 @@ export interface InstalledVersion {
 const newVersionId = () => `${Date.now().toString(36).padStart(9, "0")}-${randomBytes(3).toString("hex")}`;
 
 export function checkUploadFileName(filename: string): void {
-  if (!filename || filename === "." || filename === ".." || /[/\\\0]/.test(filename) || /^[A-Za-z]:/.test(filename)) {
+  if (
+    !filename ||
+    filename === "." ||
+    filename === ".." ||
+    /[/\\\0]/.test(filename) ||
+    /^[A-Za-z]:/.test(filename)
+  ) {
     throw new WebJobsError(
       ErrorCode.BadRequest,
       `Invalid file name '${filename}' in Content-Disposition: it must be a plain file name without folders.`,

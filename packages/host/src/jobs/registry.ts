@@ -62,7 +62,8 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     return this.withLock(type, name, async () => {
       const previous = await this.store.getJob(type, name);
       // Checked under the lock: our own publishing of the site folder must not look like an edit.
-      if (options.sourceFingerprint && previous?.sourceFingerprint === options.sourceFingerprint) return previous;
+      if (options.sourceFingerprint && previous?.sourceFingerprint === options.sourceFingerprint)
+        return previous;
       const installed = await installPackage(this.paths, type, name, source, this.zipLimits);
       const now = new Date();
       const job: JobRecord = {
@@ -105,7 +106,11 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     }
   }
 
-  async setDesiredState(type: JobType, name: string, desiredState: JobRecord["desiredState"]): Promise<JobRecord> {
+  async setDesiredState(
+    type: JobType,
+    name: string,
+    desiredState: JobRecord["desiredState"],
+  ): Promise<JobRecord> {
     return this.withLock(type, name, async () => {
       const job = await this.require(type, name);
       const updated = { ...job, desiredState, updatedAt: new Date() };
@@ -141,14 +146,19 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
       return;
     }
     for (const version of entries) {
-      if (!keep.has(version)) await rm(this.paths.version(type, name, version), { recursive: true, force: true });
+      if (!keep.has(version))
+        await rm(this.paths.version(type, name, version), { recursive: true, force: true });
     }
   }
 
   /** Writes the site folder again from the installed version (used when it went missing). */
   async republishSite(job: JobRecord): Promise<void> {
     await this.withLock(job.type, job.name, async () => {
-      const fingerprint = await this.publishSite(job.type, job.name, this.paths.version(job.type, job.name, job.version));
+      const fingerprint = await this.publishSite(
+        job.type,
+        job.name,
+        this.paths.version(job.type, job.name, job.version),
+      );
       await this.store.upsertJob({ ...job, sourceFingerprint: fingerprint });
     });
   }

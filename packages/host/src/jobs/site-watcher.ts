@@ -105,7 +105,10 @@ export class SiteWatcher {
       this.log.info({ type, name, version: installed.version }, "installed job from the site folder");
     } catch (error) {
       // A folder without a runnable script is not a job (Kudu leaves it out of the lists).
-      this.log.warn({ type, name, err: isWebJobsError(error) ? error.message : error }, "job folder not installed");
+      this.log.warn(
+        { type, name, err: isWebJobsError(error) ? error.message : error },
+        "job folder not installed",
+      );
     }
   }
 }

@@ -61,7 +61,10 @@ export class JobProcess {
 
     mkdirSync(path.dirname(options.shutdownFile), { recursive: true });
     const scriptDir = path.dirname(scriptPath);
-    log.write("SYS INFO", `Run script '${path.basename(scriptPath)}' with script host - '${interpreter.hostName}'`);
+    log.write(
+      "SYS INFO",
+      `Run script '${path.basename(scriptPath)}' with script host - '${interpreter.hostName}'`,
+    );
     this.group = spawnGroup(interpreter.command, [...interpreter.args, scriptPath, ...options.args], {
       cwd: scriptDir,
       env: jobEnvironment({

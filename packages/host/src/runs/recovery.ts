@@ -23,7 +23,8 @@ export async function recoverAfterCrash(deps: {
     const leaderTicks = processStartTicks(record.pid);
     // Same pid and same start time: our leader. Leader gone but members left: our orphans (a new
     // process cannot join a group whose id it does not own). Otherwise the pid was reused.
-    const ours = leaderTicks === record.startTicks || (leaderTicks === null && groupMembers(record.pid).length > 0);
+    const ours =
+      leaderTicks === record.startTicks || (leaderTicks === null && groupMembers(record.pid).length > 0);
     if (ours) {
       killGroupNow(record.pid);
       killedGroups += 1;
@@ -42,6 +43,7 @@ export async function recoverAfterCrash(deps: {
       formatLogLine(now, instanceId, "SYS ERR ", `Status changed to Aborted (${reason})`) + "\n",
     ).catch(() => undefined);
   }
-  if (orphans.length > 0) log.warn({ runs: orphans.length }, "runs left in flight by a previous host marked Aborted");
+  if (orphans.length > 0)
+    log.warn({ runs: orphans.length }, "runs left in flight by a previous host marked Aborted");
   return { killedGroups, abortedRuns: orphans.length };
 }

@@ -58,7 +58,9 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     if (config.stopped || this.closed) {
       throw new WebJobsError(
         ErrorCode.Stopped,
-        this.closed ? "The host is shutting down; no new run can start." : "WebJobs are stopped (WEBJOBS_STOPPED is set); no job can run.",
+        this.closed
+          ? "The host is shutting down; no new run can start."
+          : "WebJobs are stopped (WEBJOBS_STOPPED is set); no job can run.",
       );
     }
     if (this.active.has(name)) {
@@ -139,7 +141,10 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     const entry = this.active.get(name);
     if (!entry || entry.run.id !== id) {
       const run = await this.requireRun(name, id);
-      throw new WebJobsError(ErrorCode.Conflict, `Run '${id}' of job '${name}' is not running (status ${run.status}).`);
+      throw new WebJobsError(
+        ErrorCode.Conflict,
+        `Run '${id}' of job '${name}' is not running (status ${run.status}).`,
+      );
     }
     await this.abort(entry, "cancelled on request", entry.graceMs);
     return entry.finished;
@@ -205,17 +210,23 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       log.write("SYS INFO", "Status changed to Running");
 
       const idleSec = job.settings.idle_timeout ?? config.idleTimeoutSec;
-      const idleCheck = setInterval(() => {
-        if (Date.now() - lastActivity >= idleSec * 1000) {
-          entry.abortReason ??= `idle timeout: no output and no CPU activity for ${idleSec} s`;
-          process.killNow();
-        }
-      }, Math.min(1000, idleSec * 250));
+      const idleCheck = setInterval(
+        () => {
+          if (Date.now() - lastActivity >= idleSec * 1000) {
+            entry.abortReason ??= `idle timeout: no output and no CPU activity for ${idleSec} s`;
+            process.killNow();
+          }
+        },
+        Math.min(1000, idleSec * 250),
+      );
       timers.push(idleCheck);
       const limitSec = job.settings.time_limit;
       if (limitSec) {
         timers.push(
-          setTimeout(() => void this.abort(entry, `time limit of ${limitSec} s reached`, entry.graceMs), limitSec * 1000),
+          setTimeout(
+            () => void this.abort(entry, `time limit of ${limitSec} s reached`, entry.graceMs),
+            limitSec * 1000,
+          ),
         );
       }
       if (entry.abortReason) void this.abort(entry, entry.abortReason, entry.graceMs);
@@ -281,7 +292,8 @@ function outcome(
   abortReason: string | null,
 ): Pick<RunRecord, "status" | "reason"> {
   if (abortReason) return { status: RunStatus.Aborted, reason: abortReason };
-  if (result.spawnError) return { status: RunStatus.Failed, reason: `Could not start the process: ${result.spawnError}` };
+  if (result.spawnError)
+    return { status: RunStatus.Failed, reason: `Could not start the process: ${result.spawnError}` };
   if (result.exitCode === 0) return { status: RunStatus.Success, reason: null };
   if (result.signal) return { status: RunStatus.Failed, reason: `killed by signal ${result.signal}` };
   return { status: RunStatus.Failed, reason: `exit code ${result.exitCode}` };

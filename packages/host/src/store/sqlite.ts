@@ -92,7 +92,9 @@ export class SqliteStore implements Store {
       for (const migration of loadMigrations("sqlite")) {
         if (done.has(migration.id)) continue;
         this.db.exec(migration.sql);
-        this.db.prepare("INSERT INTO schema_migrations (id, name) VALUES (?, ?)").run(migration.id, migration.name);
+        this.db
+          .prepare("INSERT INTO schema_migrations (id, name) VALUES (?, ?)")
+          .run(migration.id, migration.name);
       }
     });
     apply.immediate();
@@ -120,7 +122,8 @@ export class SqliteStore implements Store {
   }
 
   async getJob(type: JobType, name: string): Promise<JobRecord | null> {
-    const row = this.db.prepare("SELECT * FROM jobs WHERE type = ? AND name = ?").get(type, name) as Row | undefined;
+    const row = this.db.prepare("SELECT * FROM jobs WHERE type = ? AND name = ?").get(type, name) as
+      Row | undefined;
     return row ? jobFromRow(row) : null;
   }
 
@@ -137,7 +140,11 @@ export class SqliteStore implements Store {
 
   async insertRun(run: RunRecord): Promise<void> {
     const columns = ["job_name", "id", ...Object.values(runColumns)];
-    const values = [run.jobName, run.id, ...Object.keys(runColumns).map((k) => toDb(run[k as keyof RunPatch]))];
+    const values = [
+      run.jobName,
+      run.id,
+      ...Object.keys(runColumns).map((k) => toDb(run[k as keyof RunPatch])),
+    ];
     this.db
       .prepare(`INSERT INTO runs (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
       .run(...values);
@@ -147,14 +154,15 @@ export class SqliteStore implements Store {
     const keys = Object.keys(patch) as (keyof RunPatch)[];
     if (keys.length === 0) return;
     this.db
-      .prepare(`UPDATE runs SET ${keys.map((k) => `${runColumns[k]} = ?`).join(", ")} WHERE job_name = ? AND id = ?`)
+      .prepare(
+        `UPDATE runs SET ${keys.map((k) => `${runColumns[k]} = ?`).join(", ")} WHERE job_name = ? AND id = ?`,
+      )
       .run(...keys.map((k) => toDb(patch[k])), jobName, id);
   }
 
   async getRun(jobName: string, id: string): Promise<RunRecord | null> {
     const row = this.db.prepare("SELECT * FROM runs WHERE job_name = ? AND id = ?").get(jobName, id) as
-      | Row
-      | undefined;
+      Row | undefined;
     return row ? runFromRow(row) : null;
   }
 
@@ -199,9 +207,7 @@ export class SqliteStore implements Store {
 
   async addProcess(p: ProcessRecord): Promise<void> {
     this.db
-      .prepare(
-        "INSERT OR REPLACE INTO processes (pid, start_ticks, owner, instance_id) VALUES (?, ?, ?, ?)",
-      )
+      .prepare("INSERT OR REPLACE INTO processes (pid, start_ticks, owner, instance_id) VALUES (?, ?, ?, ?)")
       .run(p.pid, p.startTicks, p.owner, p.instanceId);
   }
 
@@ -226,7 +232,9 @@ export class SqliteStore implements Store {
   }
 
   async listCredentials(kind: CredentialKind): Promise<CredentialRecord[]> {
-    const rows = this.db.prepare("SELECT * FROM credentials WHERE kind = ? ORDER BY created_at").all(kind) as Row[];
+    const rows = this.db
+      .prepare("SELECT * FROM credentials WHERE kind = ? ORDER BY created_at")
+      .all(kind) as Row[];
     return rows.map((r) => ({
       id: r.id as string,
       kind: r.kind as CredentialKind,

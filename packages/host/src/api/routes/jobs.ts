@@ -25,8 +25,10 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const renderAll = async (request: FastifyRequest, jobs: JobRecord[]) =>
     Promise.all(jobs.map((job) => render(request, job)));
 
-  app.get("/api/webjobs", { schema: { summary: "All jobs, triggered and continuous", tags: ["jobs"] } }, async (request, reply) =>
-    sendWithEtag(request, reply, await renderAll(request, await registry.list())),
+  app.get(
+    "/api/webjobs",
+    { schema: { summary: "All jobs, triggered and continuous", tags: ["jobs"] } },
+    async (request, reply) => sendWithEtag(request, reply, await renderAll(request, await registry.list())),
   );
 
   for (const { type, path } of collections) {
@@ -38,7 +40,12 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
     app.get<{ Params: { name: string } }>(
       `${path}/:name`,
       { schema: { summary: `One ${type} job`, tags, params: nameParams } },
-      async (request, reply) => sendWithEtag(request, reply, await render(request, await registry.require(type, request.params.name))),
+      async (request, reply) =>
+        sendWithEtag(
+          request,
+          reply,
+          await render(request, await registry.require(type, request.params.name)),
+        ),
     );
 
     app.put<{ Params: { name: string } }>(
@@ -64,7 +71,13 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
     app.delete<{ Params: { name: string } }>(
       `${path}/:name`,
-      { schema: { summary: `Delete a ${type} job: stops it, removes its code, data and history`, tags, params: nameParams } },
+      {
+        schema: {
+          summary: `Delete a ${type} job: stops it, removes its code, data and history`,
+          tags,
+          params: nameParams,
+        },
+      },
       async (request, reply) => {
         // Kudu answers 200 even when the job does not exist; so do we.
         await registry.remove(type, request.params.name);
@@ -83,7 +96,10 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       { schema: { summary: `Replace a ${type} job's settings.job`, tags, params: nameParams } },
       async (request) => {
         if (typeof request.body !== "object" || request.body === null || Array.isArray(request.body)) {
-          throw new WebJobsError(ErrorCode.BadSettings, "settings.job must be a JSON object (send Content-Type: application/json).");
+          throw new WebJobsError(
+            ErrorCode.BadSettings,
+            "settings.job must be a JSON object (send Content-Type: application/json).",
+          );
         }
         const job = await registry.updateSettings(type, request.params.name, request.body);
         return job.settings;

@@ -3,12 +3,16 @@ import type { ApiContext } from "../context.ts";
 
 /** Health (no auth), the OpenAPI document, and API tokens. */
 export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get("/api/health", { schema: { summary: "Liveness probe; needs no credentials", tags: ["system"] } }, async () => ({
-    status: "ok",
-    instance: ctx.instanceId,
-    started_at: ctx.startedAt.toISOString(),
-    stopped: ctx.config.stopped,
-  }));
+  app.get(
+    "/api/health",
+    { schema: { summary: "Liveness probe; needs no credentials", tags: ["system"] } },
+    async () => ({
+      status: "ok",
+      instance: ctx.instanceId,
+      started_at: ctx.startedAt.toISOString(),
+      stopped: ctx.config.stopped,
+    }),
+  );
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 

@@ -25,7 +25,10 @@ export function triggeredRoutes(app: FastifyInstance, ctx: ApiContext): void {
         arguments: request.query.arguments,
         trigger: `External - ${request.headers["user-agent"] ?? "unknown"}`,
       });
-      return reply.code(202).header("location", runUrl(baseUrl(request), run.jobName, run.id)).send();
+      return reply
+        .code(202)
+        .header("location", runUrl(baseUrl(request), run.jobName, run.id))
+        .send();
     },
   );
 
@@ -67,25 +70,40 @@ export function triggeredRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post<{ Params: { name: string; id: string } }>(
     "/api/triggeredwebjobs/:name/history/:id/cancel",
-    { schema: { summary: "Cancel a run: shutdown file, SIGTERM, grace (stopping_wait_time), kill", tags, params: runParams } },
+    {
+      schema: {
+        summary: "Cancel a run: shutdown file, SIGTERM, grace (stopping_wait_time), kill",
+        tags,
+        params: runParams,
+      },
+    },
     async (request) => {
       const run = await runner.cancel(request.params.name, request.params.id);
       return runJson(baseUrl(request), run);
     },
   );
 
-  app.get("/api/triggeredwebjobsswagger", { schema: { summary: "Swagger 2.0 of each job's run endpoint", tags } }, async (request) => {
-    const jobs = await registry.list("triggered");
-    const paths: Record<string, unknown> = {};
-    for (const job of jobs) {
-      paths[`/api/triggeredwebjobs/${job.name}/run`] = {
-        post: {
-          operationId: `${job.name}_run`,
-          parameters: [{ name: "arguments", in: "query", type: "string", required: false }],
-          responses: { "202": { description: "Run started" } },
-        },
+  app.get(
+    "/api/triggeredwebjobsswagger",
+    { schema: { summary: "Swagger 2.0 of each job's run endpoint", tags } },
+    async (request) => {
+      const jobs = await registry.list("triggered");
+      const paths: Record<string, unknown> = {};
+      for (const job of jobs) {
+        paths[`/api/triggeredwebjobs/${job.name}/run`] = {
+          post: {
+            operationId: `${job.name}_run`,
+            parameters: [{ name: "arguments", in: "query", type: "string", required: false }],
+            responses: { "202": { description: "Run started" } },
+          },
+        };
+      }
+      return {
+        swagger: "2.0",
+        info: { title: "webjobs triggered jobs", version: "1.0" },
+        host: request.host,
+        paths,
       };
-    }
-    return { swagger: "2.0", info: { title: "webjobs triggered jobs", version: "1.0" }, host: request.host, paths };
-  });
+    },
+  );
 }

@@ -19,7 +19,10 @@ export function vfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (!file.startsWith(root + path.sep)) throw new WebJobsError(ErrorCode.NotFound, "No such file.");
       const info = await stat(file).catch(() => null);
       if (!info?.isFile()) throw new WebJobsError(ErrorCode.NotFound, "No such file.");
-      return reply.type("text/plain; charset=utf-8").header("content-length", info.size).send(createReadStream(file));
+      return reply
+        .type("text/plain; charset=utf-8")
+        .header("content-length", info.size)
+        .send(createReadStream(file));
     },
   );
 }
