@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The `webjobs` command. The sources are TypeScript, loaded through tsx so that a fresh clone
-// runs with `npm install && npm start` and no build step.
-import { register } from "tsx/esm/api";
+// The `webjobs` command: runs the compiled host (`npm run build`, done by `npm install`).
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/cli/main.ts");
+const main = new URL("../dist/cli/main.js", import.meta.url);
+if (!existsSync(main)) {
+  console.error("webjobs: the host is not built yet; run `npm run build` (or `npm install`) first.");
+  process.exit(1);
+}
+await import(main.href);

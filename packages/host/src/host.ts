@@ -139,10 +139,16 @@ export class Host {
       this.state = "stopping";
       const closing = this.app?.close();
       await this.watcher.stop();
+      this.log.debug("stopping: folder watcher stopped");
       await Promise.all([this.runner.stopAll("host shut down"), this.supervisor.stop("host shut down")]);
+      this.log.debug("stopping: every job stopped");
+      // Requests still open by now (a keep-alive client, a stream) have had the jobs' grace time.
+      this.app?.server.closeAllConnections();
       await closing;
+      this.log.debug("stopping: HTTP server closed");
       this.sampler.stop();
       await this.store.close();
+      this.log.debug("stopping: store closed");
       this.state = "stopped";
     })();
     return this.stopping;

@@ -67,9 +67,9 @@ describe("host lifecycle", () => {
   it("stops gracefully on SIGTERM: jobs get the shutdown file, nothing is left, exit code 0", async () => {
     const serve = await startServe(dataDir);
     const graceful = [
-      'echo $$ > "$WEBJOBS_DATA_PATH/leader.pid"',
       "sleep 1000 &",
       "trap '' TERM",
+      'echo $$ > "$WEBJOBS_DATA_PATH/leader.pid"',
       'while [ ! -e "$WEBJOBS_SHUTDOWN_FILE" ]; do sleep 0.1; done',
       'echo "saw the shutdown file"',
       "exit 0",
@@ -97,7 +97,7 @@ describe("host lifecycle", () => {
   it("a second signal forces the stop", async () => {
     const serve = await startServe(dataDir);
     const stubborn =
-      'echo $$ > "$WEBJOBS_DATA_PATH/leader.pid"\ntrap "" TERM\nwhile true; do sleep 0.2; done\n';
+      'trap "" TERM\necho $$ > "$WEBJOBS_DATA_PATH/leader.pid"\nwhile true; do sleep 0.2; done\n';
     await deployAndStart(serve.url, "stubborn", stubborn);
     const leader = await leaderPid("stubborn");
     serve.child.kill("SIGTERM");

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupMembers } from "../../src/runs/proc-sampler.ts";
@@ -200,8 +200,8 @@ describe("limits and cancel", () => {
 
   it("cancels a run: the job sees the shutdown file, then the group is killed after the grace time", async () => {
     const script = [
-      'echo $$ > "$WEBJOBS_DATA_PATH/leader.pid"',
       "trap '' TERM",
+      'echo $$ > "$WEBJOBS_DATA_PATH/leader.pid"',
       "sleep 1000 &",
       'while [ ! -e "$WEBJOBS_SHUTDOWN_FILE" ]; do sleep 0.1; done',
       "echo saw shutdown file",
@@ -215,9 +215,9 @@ describe("limits and cancel", () => {
     );
     const started = await t.api("/api/triggeredwebjobs/cancelme/run", { method: "POST" });
     const runPath = new URL(started.headers.get("location")!).pathname;
-    await waitFor(
-      async () => ((await (await t.api(runPath)).json()) as { status: string }).status === "Running",
-    );
+    // The pid file is written once the trap is set: from then on the job is ready for the signal.
+    const pidFile = path.join(t.dataDir, "jobs/triggered/cancelme/leader.pid");
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "");
     const cancelled = await t.api(`${runPath}/cancel`, { method: "POST" });
     expect(cancelled.status).toBe(200);
     const run = (await cancelled.json()) as Record<string, unknown>;

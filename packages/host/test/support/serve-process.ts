@@ -32,7 +32,7 @@ export async function startServe(dataDir: string, env: NodeJS.ProcessEnv = {}): 
       ...process.env,
       WEBJOBS_USERNAME: USER,
       WEBJOBS_PASSWORD: PASSWORD,
-      WEBJOBS_LOG_LEVEL: "info",
+      WEBJOBS_LOG_LEVEL: "debug",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
