@@ -1,18 +1,26 @@
 import { Command } from "commander";
 import { isWebJobsError } from "../errors.ts";
+import { CliError } from "./client.ts";
+import { registerDeploy } from "./deploy.ts";
+import { registerJobCommands } from "./jobs.ts";
+import { registerLogs } from "./logs.ts";
+import { registerRun } from "./run.ts";
 import { registerServe } from "./serve.ts";
 
-/** `webjobs`: the host (`serve`) and a client for its API (one file per command). */
+/** `webjobs`: the host (`serve`) and a client for its API. */
 const program = new Command()
   .name("webjobs")
-  .description("Self-hosted WebJobs host: run scripts on demand, continuously or on a schedule.")
+  .description("Self-hosted WebJobs host: run scripts on demand or continuously, Kudu-compatible.")
   .showHelpAfterError();
 
 registerServe(program);
+registerDeploy(program);
+registerRun(program);
+registerLogs(program);
+registerJobCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(
-    `webjobs: ${isWebJobsError(error) || error instanceof Error ? error.message : String(error)}`,
-  );
-  process.exit(isWebJobsError(error) ? 2 : 1);
+  const known = error instanceof CliError || isWebJobsError(error);
+  console.error(`webjobs: ${known || error instanceof Error ? (error as Error).message : String(error)}`);
+  process.exit(1);
 });
