@@ -26,6 +26,7 @@ const configSchema = z.object({
   idleTimeoutSec: seconds("WEBJOBS_IDLE_TIMEOUT").default(120),
   restartTimeSec: seconds("WEBJOBS_RESTART_TIME").default(60),
   stableRunSec: seconds("WEBJOBS_STABLE_RUN").default(60),
+  restartBackoffMs: z.coerce.number().int().min(0).default(1000),
   crashLoopRestarts: z.coerce.number().int().min(1).default(5),
   stopped: boolish.default(false),
   maxUploadBytes: z.coerce
@@ -69,6 +70,7 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   idleTimeoutSec: "WEBJOBS_IDLE_TIMEOUT",
   restartTimeSec: "WEBJOBS_RESTART_TIME",
   stableRunSec: "WEBJOBS_STABLE_RUN",
+  restartBackoffMs: "WEBJOBS_RESTART_BACKOFF_MS",
   crashLoopRestarts: "WEBJOBS_CRASH_LOOP_RESTARTS",
   stopped: "WEBJOBS_STOPPED",
   maxUploadBytes: "WEBJOBS_MAX_UPLOAD_BYTES",

@@ -6,6 +6,7 @@ import type { ApiContext } from "./context.ts";
 import { handleError } from "./errors.ts";
 import { continuousRoutes } from "./routes/continuous.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { passthroughRoutes } from "./routes/passthrough.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { triggeredRoutes } from "./routes/triggered.ts";
 import { vfsRoutes } from "./routes/vfs.ts";
@@ -87,6 +88,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   jobRoutes(app, ctx);
   triggeredRoutes(app, ctx);
   continuousRoutes(app, ctx);
+  await passthroughRoutes(app, ctx);
   vfsRoutes(app, ctx);
   return app;
 }

@@ -1,11 +1,27 @@
+import { rmSync } from "node:fs";
 import type { Logger } from "pino";
 import type { ContinuousControl } from "../api/context.ts";
 import type { ContinuousView } from "../api/kudu-json.ts";
 import type { HostConfig } from "../config.ts";
+import { isWebJobsError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostPaths } from "../paths.ts";
+import { JobProcess, type JobProcessResult } from "../runs/job-process.ts";
+import { LogWriter } from "../runs/log-writer.ts";
 import type { ProcSampler } from "../runs/proc-sampler.ts";
 import { JobType, type JobRecord, type Store } from "../store/types.ts";
+import { RestartBackoff } from "./backoff.ts";
+import { freeLoopbackPort } from "./free-port.ts";
+
+export const ContinuousStatus = {
+  Initializing: "Initializing",
+  Starting: "Starting",
+  Running: "Running",
+  PendingRestart: "PendingRestart",
+  Stopping: "Stopping",
+  Stopped: "Stopped",
+} as const;
+export type ContinuousStatus = (typeof ContinuousStatus)[keyof typeof ContinuousStatus];
 
 export interface SupervisorDeps {
   config: HostConfig;
@@ -17,36 +33,323 @@ export interface SupervisorDeps {
   log: Logger;
 }
 
-/** Keeps continuous jobs running on this instance (work in progress: desired state only). */
+const DEFAULT_GRACE_SEC = 5;
+const REDEPLOY_DEBOUNCE_MS = 500;
+const EXIT_CODES_KEPT = 5;
+
+/** What this instance knows of one continuous job. */
+interface Supervised {
+  job: JobRecord;
+  status: ContinuousStatus;
+  process: JobProcess | null;
+  /** The version the live process runs (kept installed while it runs). */
+  runningVersion: string | null;
+  port: number | null;
+  startedAt: Date | null;
+  log: LogWriter;
+  backoff: RestartBackoff;
+  restarts: number;
+  lastExitCodes: (number | string)[];
+  /** Why it cannot start (missing interpreter…), until the next deploy. */
+  startError: string | null;
+  restartTimer: NodeJS.Timeout | null;
+  nextRestartAt: Date | null;
+  redeployTimer: NodeJS.Timeout | null;
+  /** Operations on one job run one after the other. */
+  queue: Promise<void>;
+}
+
+/**
+ * Keeps continuous jobs running on this instance: starts those whose desired state is "running",
+ * restarts them when they exit (exponential back-off, crash-loop detection), stops them gracefully
+ * (shutdown file, SIGTERM, `stopping_wait_time`, then SIGKILL of the group), and restarts them once
+ * on a new version after a redeploy.
+ */
 export class ContinuousSupervisor implements ContinuousControl {
-  constructor(private readonly deps: SupervisorDeps) {}
+  private readonly jobs = new Map<string, Supervised>();
+  private state: "new" | "started" | "stopping" | "stopped" = "new";
+  private readonly shortId: string;
 
-  async start(): Promise<void> {}
+  constructor(private readonly deps: SupervisorDeps) {
+    this.shortId = deps.instanceId.slice(0, 6);
+    deps.registry.on("deployed", (job) => {
+      if (job.type === JobType.Continuous && this.state === "started") this.onDeployed(job);
+    });
+  }
 
-  async stop(_reason: string): Promise<void> {}
+  /** Starts every job whose desired state is "running" (after a host restart too). */
+  async start(): Promise<void> {
+    if (this.state !== "new") return;
+    this.state = "started";
+    for (const job of await this.deps.registry.list(JobType.Continuous)) {
+      const entry = this.entry(job);
+      if (job.desiredState === "running") this.enqueue(entry, () => this.launch(entry));
+    }
+  }
 
-  killAll(): void {}
+  /** Stops every job gracefully, in parallel; nothing restarts afterwards. */
+  async stop(reason: string): Promise<void> {
+    if (this.state === "stopping" || this.state === "stopped") return;
+    this.state = "stopping";
+    await Promise.all(
+      [...this.jobs.values()].map(async (entry) => {
+        this.clearTimers(entry);
+        await entry.queue;
+        await this.halt(entry, this.graceMs(entry.job), reason);
+        await entry.log.close();
+      }),
+    );
+    this.state = "stopped";
+  }
 
-  async removeJob(_name: string): Promise<void> {}
+  killAll(): void {
+    for (const entry of this.jobs.values()) entry.process?.killNow();
+  }
 
-  versionsInUse(_name: string): Set<string> {
-    return new Set();
+  versionsInUse(name: string): Set<string> {
+    const version = this.jobs.get(name)?.runningVersion;
+    return new Set(version ? [version] : []);
   }
 
   view(job: JobRecord): ContinuousView {
-    const status = job.desiredState === "running" ? "Running" : "Stopped";
-    return { status, detailed_status: `${this.deps.instanceId.slice(0, 6)} - ${status}` };
+    const entry = this.jobs.get(job.name);
+    const status =
+      entry?.status ??
+      (job.desiredState === "running" ? ContinuousStatus.Initializing : ContinuousStatus.Stopped);
+    return {
+      status,
+      detailed_status: `${this.shortId} - ${status}`,
+      desired_state: job.desiredState,
+      pid: entry?.process?.pid ?? null,
+      port: entry?.process ? entry.port : null,
+      started_at: entry?.process && entry.startedAt ? entry.startedAt.toISOString() : null,
+      restarts: entry?.restarts ?? 0,
+      crash_loop: entry?.backoff.crashLooping ?? false,
+      last_exit_codes: entry?.lastExitCodes ?? [],
+      next_restart_at: entry?.nextRestartAt?.toISOString() ?? null,
+      start_error: entry?.startError ?? null,
+    };
   }
 
   async startJob(name: string): Promise<JobRecord> {
-    return this.deps.registry.setDesiredState(JobType.Continuous, name, "running");
+    const job = await this.deps.registry.setDesiredState(JobType.Continuous, name, "running");
+    const entry = this.entry(job);
+    entry.job = job;
+    entry.backoff.reset();
+    await this.enqueue(entry, async () => {
+      if (!entry.process && this.state === "started") {
+        this.clearTimers(entry);
+        await this.launch(entry);
+      }
+    });
+    return job;
   }
 
   async stopJob(name: string): Promise<JobRecord> {
-    return this.deps.registry.setDesiredState(JobType.Continuous, name, "stopped");
+    const job = await this.deps.registry.setDesiredState(JobType.Continuous, name, "stopped");
+    const entry = this.entry(job);
+    entry.job = job;
+    this.clearTimers(entry);
+    await this.enqueue(entry, () => this.halt(entry, this.graceMs(job), "stopped on request"));
+    return job;
   }
 
-  port(_name: string): number | null {
-    return null;
+  /** The job is being deleted: stop its process now and forget it. */
+  async removeJob(name: string): Promise<void> {
+    const entry = this.jobs.get(name);
+    if (!entry) return;
+    this.clearTimers(entry);
+    await this.enqueue(entry, () => this.halt(entry, 0, "job deleted"));
+    await entry.log.close();
+    this.jobs.delete(name);
+  }
+
+  port(name: string): number | null {
+    const entry = this.jobs.get(name);
+    return entry?.process ? entry.port : null;
+  }
+
+  private onDeployed(job: JobRecord): void {
+    const entry = this.entry(job);
+    entry.job = job;
+    entry.startError = null;
+    if (job.desiredState !== "running") {
+      // A package with disable.job arrives stopped.
+      if (entry.process) this.enqueue(entry, () => this.halt(entry, this.graceMs(job), "deployed disabled"));
+      return;
+    }
+    if (!entry.process && !entry.redeployTimer) {
+      // Not running (new job, stopped by a crash…): start the new version now.
+      this.clearTimers(entry);
+      entry.backoff.reset();
+      this.enqueue(entry, () => this.launch(entry));
+      return;
+    }
+    // Several deploys in a burst restart the job once, on the last version.
+    if (entry.redeployTimer) clearTimeout(entry.redeployTimer);
+    entry.redeployTimer = setTimeout(() => {
+      entry.redeployTimer = null;
+      this.enqueue(entry, async () => {
+        await this.halt(entry, this.graceMs(entry.job), "new version deployed");
+        entry.backoff.reset();
+        if (entry.job.desiredState === "running" && this.state === "started") await this.launch(entry);
+      });
+    }, REDEPLOY_DEBOUNCE_MS);
+  }
+
+  private entry(job: JobRecord): Supervised {
+    let entry = this.jobs.get(job.name);
+    if (!entry) {
+      const { config, paths, instanceId } = this.deps;
+      entry = {
+        job,
+        status: job.desiredState === "running" ? ContinuousStatus.Initializing : ContinuousStatus.Stopped,
+        process: null,
+        runningVersion: null,
+        port: null,
+        startedAt: null,
+        log: new LogWriter({
+          path: paths.continuousLog(job.name),
+          instanceId,
+          rotate: { maxBytes: config.continuousLogMaxBytes, files: config.continuousLogFiles },
+        }),
+        backoff: new RestartBackoff({
+          initialMs: config.restartBackoffMs,
+          maxMs: config.restartTimeSec * 1000,
+          stableMs: config.stableRunSec * 1000,
+          crashLoopAfter: config.crashLoopRestarts,
+        }),
+        restarts: 0,
+        lastExitCodes: [],
+        startError: null,
+        restartTimer: null,
+        nextRestartAt: null,
+        redeployTimer: null,
+        queue: Promise.resolve(),
+      };
+      this.jobs.set(job.name, entry);
+    }
+    return entry;
+  }
+
+  private enqueue(entry: Supervised, work: () => Promise<void>): Promise<void> {
+    const next = entry.queue.then(work).catch((error: unknown) => {
+      this.deps.log.error({ err: error, job: entry.job.name }, "continuous job operation failed");
+    });
+    entry.queue = next;
+    return next;
+  }
+
+  private setStatus(entry: Supervised, status: ContinuousStatus, detail?: string): void {
+    entry.status = status;
+    entry.log.write("SYS INFO", `Status changed to ${status}${detail ? ` (${detail})` : ""}`);
+  }
+
+  private graceMs(job: JobRecord): number {
+    return (job.settings.stopping_wait_time ?? DEFAULT_GRACE_SEC) * 1000;
+  }
+
+  private shutdownFile(name: string): string {
+    return this.deps.paths.shutdownFile(JobType.Continuous, name, this.shortId);
+  }
+
+  private async launch(entry: Supervised): Promise<void> {
+    if (entry.process || this.state !== "started") return;
+    const { paths, store, sampler, instanceId } = this.deps;
+    // Read again: the desired state or version may have changed while this waited in the queue.
+    const job = (await this.deps.registry.get(JobType.Continuous, entry.job.name)) ?? entry.job;
+    entry.job = job;
+    if (job.desiredState !== "running") return;
+    entry.nextRestartAt = null;
+    this.setStatus(entry, ContinuousStatus.Starting);
+    const shutdownFile = this.shutdownFile(job.name);
+    rmSync(shutdownFile, { force: true });
+    try {
+      entry.port = await freeLoopbackPort();
+      const process = JobProcess.start({
+        job,
+        paths,
+        store,
+        sampler,
+        instanceId,
+        log: entry.log,
+        runId: "",
+        args: [],
+        argumentsText: "",
+        shutdownFile,
+        port: entry.port,
+      });
+      entry.process = process;
+      entry.runningVersion = job.version;
+      entry.startedAt = new Date();
+      entry.startError = null;
+      this.setStatus(entry, ContinuousStatus.Running);
+      void process.done.then((result) => this.onExit(entry, process, result));
+    } catch (error) {
+      const message = isWebJobsError(error) ? error.message : `Could not start the job: ${String(error)}`;
+      entry.startError = message;
+      entry.log.write("SYS ERR ", message);
+      this.setStatus(entry, ContinuousStatus.Stopped, "cannot start");
+    }
+  }
+
+  /** The process ended by itself (or crashed): schedule its restart. */
+  private onExit(entry: Supervised, process: JobProcess, result: JobProcessResult): void {
+    if (entry.process !== process) return;
+    entry.process = null;
+    entry.runningVersion = null;
+    if (entry.status === ContinuousStatus.Stopping) return; // halt() takes it from here
+    const ranMs = Date.now() - (entry.startedAt?.getTime() ?? Date.now());
+    const code = result.exitCode ?? result.signal ?? "unknown";
+    entry.lastExitCodes = [code, ...entry.lastExitCodes].slice(0, EXIT_CODES_KEPT);
+    const delay = entry.backoff.onExit(ranMs);
+    const seconds = (ranMs / 1000).toFixed(1);
+    entry.log.write(
+      "SYS WARN",
+      `Process exited with ${typeof code === "number" ? `code ${code}` : code} after ${seconds} s; restarting in ${(delay / 1000).toFixed(1)} s`,
+    );
+    if (entry.backoff.crashLooping) {
+      entry.log.write(
+        "SYS ERR ",
+        `Crash loop: ${entry.backoff.quickExits} quick exits in a row (last exit codes ${entry.lastExitCodes.join(", ")})`,
+      );
+    }
+    this.deps.registry.collectVersions(JobType.Continuous, entry.job.name).catch(() => undefined);
+    if (this.state !== "started" || entry.job.desiredState !== "running") {
+      this.setStatus(entry, ContinuousStatus.Stopped);
+      return;
+    }
+    entry.status = ContinuousStatus.PendingRestart;
+    entry.nextRestartAt = new Date(Date.now() + delay);
+    entry.restartTimer = setTimeout(() => {
+      entry.restartTimer = null;
+      entry.restarts += 1;
+      this.enqueue(entry, () => this.launch(entry));
+    }, delay);
+  }
+
+  /** Stops the process if there is one (shutdown file, SIGTERM, grace, kill), then `Stopped`. */
+  private async halt(entry: Supervised, graceMs: number, reason: string): Promise<void> {
+    entry.nextRestartAt = null;
+    const process = entry.process;
+    if (!process) {
+      if (entry.status !== ContinuousStatus.Stopped) this.setStatus(entry, ContinuousStatus.Stopped, reason);
+      return;
+    }
+    this.setStatus(entry, ContinuousStatus.Stopping, reason);
+    await process.terminate(graceMs);
+    await process.done;
+    entry.process = null;
+    entry.runningVersion = null;
+    this.setStatus(entry, ContinuousStatus.Stopped);
+    await this.deps.registry.collectVersions(JobType.Continuous, entry.job.name).catch(() => undefined);
+  }
+
+  private clearTimers(entry: Supervised): void {
+    if (entry.restartTimer) clearTimeout(entry.restartTimer);
+    if (entry.redeployTimer) clearTimeout(entry.redeployTimer);
+    entry.restartTimer = null;
+    entry.redeployTimer = null;
+    entry.nextRestartAt = null;
   }
 }

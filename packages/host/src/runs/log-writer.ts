@@ -59,6 +59,12 @@ export class LogWriter {
       );
       return;
     }
+    const rotate = this.options.rotate;
+    const pending = this.fileBytes + this.bufferBytes;
+    if (rotate && pending > 0 && pending + size > rotate.maxBytes) {
+      this.flush();
+      this.rotateFiles();
+    }
     this.append(line);
   }
 
@@ -69,9 +75,6 @@ export class LogWriter {
     const text = this.buffer.join("");
     this.buffer = [];
     this.bufferBytes = 0;
-    const rotate = this.options.rotate;
-    if (rotate && this.fileBytes > 0 && this.fileBytes + Buffer.byteLength(text) > rotate.maxBytes)
-      this.rotateFiles();
     const bytes = Buffer.from(text);
     writeSync(this.fd, bytes);
     this.fileBytes += bytes.length;

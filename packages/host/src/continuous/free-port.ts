@@ -1,0 +1,15 @@
+import { createServer } from "node:net";
+
+/** A loopback port free right now (the OS picks it), for a job's WEBJOBS_PORT. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
