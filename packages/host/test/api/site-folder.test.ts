@@ -1,0 +1,75 @@
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runToEnd, startHost, waitFor, type TestHost } from "../support/host.ts";
+
+let t: TestHost;
+beforeAll(async () => {
+  t = await startHost({ watchDebounceMs: 300 });
+});
+afterAll(() => t.stop());
+
+const site = (type: string, name: string) => path.join(t.dataDir, "site/App_Data/jobs", type, name);
+
+function folder(files: Record<string, string>): string {
+  const dir = path.join(os.tmpdir(), `webjobs-folder-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+const getJob = async (type: string, name: string) => {
+  const response = await t.api(`/api/${type}webjobs/${name}`);
+  return response.status === 200 ? ((await response.json()) as Record<string, unknown>) : undefined;
+};
+
+describe("jobs copied into the site folder", () => {
+  it("installs a triggered job copied in, redeploys on an edit and deletes on removal", async () => {
+    cpSync(folder({ "run.sh": "echo copied in\n" }), site("triggered", "copied"), { recursive: true });
+    await waitFor(() => getJob("triggered", "copied"), 10_000, "the copied job");
+    const run = await runToEnd(t, "copied");
+    expect(run.status).toBe("Success");
+
+    writeFileSync(path.join(site("triggered", "copied"), "run.sh"), "echo edited\nexit 4\n");
+    await waitFor(
+      async () => (await runToEnd(t, "copied")).exit_code === 4,
+      10_000,
+      "the edit to be installed",
+    );
+
+    rmSync(site("triggered", "copied"), { recursive: true });
+    await waitFor(
+      async () => (await getJob("triggered", "copied")) === undefined,
+      10_000,
+      "the job to be removed",
+    );
+  });
+
+  it("starts a continuous job copied in", async () => {
+    cpSync(
+      folder({ "run.sh": "echo alive\nwhile true; do sleep 0.2; done\n" }),
+      site("continuous", "dropped"),
+      { recursive: true },
+    );
+    const job = await waitFor(
+      async () => {
+        const j = await getJob("continuous", "dropped");
+        return j?.status === "Running" ? j : undefined;
+      },
+      10_000,
+      "the copied continuous job to run",
+    );
+    expect(job.type).toBe("continuous");
+    await t.api("/api/continuouswebjobs/dropped", { method: "DELETE" });
+  });
+
+  it("leaves a folder without a runnable script out of the lists", async () => {
+    cpSync(folder({ "notes.txt": "nothing to run" }), site("triggered", "notajob"), { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(await getJob("triggered", "notajob")).toBeUndefined();
+    expect(
+      ((await (await t.api("/api/webjobs")).json()) as { name: string }[]).map((j) => j.name),
+    ).not.toContain("notajob");
+  });
+});
