@@ -1,5 +1,5 @@
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { authHook } from "./auth.ts";
 import type { ApiContext } from "./context.ts";
@@ -26,7 +26,7 @@ const JSON_LIMIT = 1024 * 1024;
 export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: "http" }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   // Uploads stream to disk under our own size limit: every body except JSON arrives unparsed.
