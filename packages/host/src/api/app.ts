@@ -5,6 +5,7 @@ import { authHook } from "./auth.ts";
 import type { ApiContext } from "./context.ts";
 import { handleError } from "./errors.ts";
 import { continuousRoutes } from "./routes/continuous.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { passthroughRoutes } from "./routes/passthrough.ts";
 import { systemRoutes } from "./routes/system.ts";
@@ -90,5 +91,6 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   continuousRoutes(app, ctx);
   await passthroughRoutes(app, ctx);
   vfsRoutes(app, ctx);
+  dashboardRoutes(app);
   return app;
 }
