@@ -112,3 +112,29 @@ describe("webjobs CLI", () => {
     expect(missing.stderr).toMatch(/No triggered job named 'nope'.*HTTP 404/);
   });
 });
+
+describe("webjobs CLI with continuous jobs", () => {
+  it("deploys, stops, starts and follows a continuous job", async () => {
+    const worker = path.join(path.dirname(folder), "worker");
+    mkdirSync(worker, { recursive: true });
+    writeFileSync(path.join(worker, "run.sh"), 'echo "worker up"\nwhile true; do sleep 0.2; done\n');
+    const deployed = await cli(["deploy", worker, "--type", "continuous"]);
+    expect(deployed.stdout).toContain("Deployed continuous job 'worker'");
+    expect((await cli(["stop", "worker"])).stdout).toContain("Continuous job 'worker': Stopped");
+    expect((await cli(["start", "worker"])).stdout).toContain("Continuous job 'worker': Running");
+
+    // `logs -f` follows until interrupted.
+    const child = spawn(process.execPath, [bin, "logs", "worker", "-f"], {
+      env: { ...process.env, WEBJOBS_URL: t.url, WEBJOBS_USERNAME: USER, WEBJOBS_PASSWORD: PASSWORD },
+    });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const closed = new Promise((resolve) => child.on("close", resolve));
+    for (let i = 0; i < 100 && !stdout.includes("worker up"); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(stdout).toContain("worker up");
+    child.kill("SIGINT");
+    await closed;
+    expect((await cli(["delete", "worker", "--type", "continuous"])).code).toBe(0);
+  });
+});

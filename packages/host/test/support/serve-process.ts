@@ -26,6 +26,7 @@ export interface ServeProcess {
 
 /** A real `webjobs serve` child process on a free loopback port, ready when health answers. */
 export async function startServe(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  // An empty value drops a variable (e.g. WEBJOBS_PASSWORD: "" to let the host generate one).
   const port = await freePort();
   const child = spawn(process.execPath, [bin, "serve", "--port", String(port), "--data", dataDir], {
     env: {
