@@ -131,9 +131,9 @@ async function upload(
       body: body as unknown as RequestInit["body"],
       duplex: "half",
     });
+    if (!bar) process.stderr.write(`Uploaded ${(size / 1024).toFixed(1)} KiB\n`);
     return (await response.json()) as JobJson;
   } finally {
     bar?.stop();
-    if (!bar) process.stderr.write(`Uploaded ${(size / 1024).toFixed(1)} KiB\n`);
   }
 }
