@@ -106,6 +106,24 @@ describe("deploying triggered jobs", () => {
     await expectRefused(response, 400, /Content-Disposition/, before);
   });
 
+  it("refuses a single-file upload whose file name holds a path", async () => {
+    const before = snapshot();
+    for (const filename of ["../../evil.sh", "sub/run.sh", "C:run.sh"]) {
+      const response = await deployScript(t, "triggered", "pathname", filename, "echo");
+      await expectRefused(response, 400, /plain file name/, before);
+    }
+  });
+
+  it("serves only files under the jobs data folder over /vfs", async () => {
+    for (const route of [
+      "/vfs/data/jobs/%2e%2e/webjobs.db",
+      "/vfs/data/jobs/..%2fwebjobs.db",
+      "/vfs/data/jobs/%2e%2e%2fsite",
+    ]) {
+      expect((await t.api(route)).status, route).toBe(404);
+    }
+  });
+
   it("refuses a package without a runnable script", async () => {
     const before = snapshot();
     const response = await deployZip(t, "triggered", "noscript", await makeZip({ "readme.txt": "hi" }));

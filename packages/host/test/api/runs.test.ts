@@ -103,6 +103,15 @@ describe("running triggered jobs", () => {
     expect(logOf(js)).toContain("INFO] node x,y");
   });
 
+  it("describes each job's run endpoint in Swagger 2.0, as Kudu does", async () => {
+    const doc = (await (await t.api("/api/triggeredwebjobsswagger")).json()) as {
+      swagger: string;
+      paths: Record<string, unknown>;
+    };
+    expect(doc.swagger).toBe("2.0");
+    expect(Object.keys(doc.paths)).toContain("/api/triggeredwebjobs/envjob/run");
+  });
+
   it("answers 409 while a run is in progress, and 404 for an unknown job", async () => {
     await deployScript(t, "triggered", "slow", "run.sh", "sleep 1; echo done");
     const first = await t.api("/api/triggeredwebjobs/slow/run", { method: "POST" });
