@@ -17,16 +17,13 @@ import path from "node:path";
 import pino from "pino";
 import { resolveConfig } from "../packages/host/src/config.ts";
 import { Host } from "../packages/host/src/host.ts";
+import { percentile, printTable } from "./report.ts";
 
 const RESTARTS = Number(process.env.RESTARTS ?? 20);
 const JOBS = Number(process.env.JOBS ?? 100);
 const CRASHER =
   "console.log('up', Date.now());\nsetTimeout(() => { console.log('bye', Date.now()); process.exit(3); }, 1100);\n";
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Gaps between each `bye <ms>` and the following `up <ms>` in a text. */
@@ -153,11 +150,10 @@ async function main(): Promise<void> {
         (busy.rssMiB / empty.rssMiB).toFixed(2),
       ],
     ];
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    console.log(
+    printTable(
       `bench/continuous: ${RESTARTS} restarts (baseline: bare spawn-on-exit loop), ${JOBS} sleeping jobs, Node ${process.version}, ${os.cpus().length} cores`,
+      rows,
     );
-    for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  "));
   } finally {
     await host.stop();
     await rm(dir, { recursive: true, force: true });

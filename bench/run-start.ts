@@ -16,15 +16,12 @@ import path from "node:path";
 import pino from "pino";
 import { resolveConfig } from "../packages/host/src/config.ts";
 import { Host } from "../packages/host/src/host.ts";
+import { percentile, printTable } from "./report.ts";
 
 const RUNS = Number(process.env.RUNS ?? 200);
 const LOOP = Number(process.env.LOOP ?? 1000);
 const SCRIPT = "echo ready\n";
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 function bareFirstLine(script: string): Promise<number> {
@@ -145,11 +142,10 @@ async function main(): Promise<void> {
         (bareSeconds / hostSeconds).toFixed(2),
       ],
     ];
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    console.log(
+    printTable(
       `bench/run-start: ${RUNS} latency samples, ${LOOP} back-to-back runs, Node ${process.version}, ${os.cpus().length} cores`,
+      rows,
     );
-    for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join("  "));
   } finally {
     await host.stop();
     await rm(dir, { recursive: true, force: true });

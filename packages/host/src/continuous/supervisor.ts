@@ -1,15 +1,11 @@
 import { rmSync } from "node:fs";
-import type { Logger } from "pino";
 import type { ContinuousControl } from "../api/context.ts";
 import type { ContinuousView } from "../api/kudu-json.ts";
-import type { HostConfig } from "../config.ts";
 import { isWebJobsError } from "../errors.ts";
-import type { JobRegistry } from "../jobs/registry.ts";
-import type { HostPaths } from "../paths.ts";
+import type { HostDeps } from "../host-deps.ts";
 import { JobProcess, type JobProcessResult } from "../runs/job-process.ts";
 import { LogWriter } from "../runs/log-writer.ts";
-import type { ProcSampler } from "../runs/proc-sampler.ts";
-import { JobType, type JobRecord, type Store } from "../store/types.ts";
+import { JobType, type JobRecord } from "../store/types.ts";
 import { RestartBackoff } from "./backoff.ts";
 import { freeLoopbackPort } from "./free-port.ts";
 
@@ -22,16 +18,6 @@ export const ContinuousStatus = {
   Stopped: "Stopped",
 } as const;
 export type ContinuousStatus = (typeof ContinuousStatus)[keyof typeof ContinuousStatus];
-
-export interface SupervisorDeps {
-  config: HostConfig;
-  paths: HostPaths;
-  store: Store;
-  registry: JobRegistry;
-  sampler: ProcSampler;
-  instanceId: string;
-  log: Logger;
-}
 
 const DEFAULT_GRACE_SEC = 5;
 const REDEPLOY_DEBOUNCE_MS = 500;
@@ -70,7 +56,7 @@ export class ContinuousSupervisor implements ContinuousControl {
   private state: "new" | "started" | "stopping" | "stopped" = "new";
   private readonly shortId: string;
 
-  constructor(private readonly deps: SupervisorDeps) {
+  constructor(private readonly deps: HostDeps) {
     this.shortId = deps.instanceId.slice(0, 6);
     deps.registry.on("deployed", (job) => {
       if (job.type === JobType.Continuous && this.state === "started") this.onDeployed(job);

@@ -1,16 +1,12 @@
 import { EventEmitter } from "node:events";
 import { mkdir, rm } from "node:fs/promises";
-import type { Logger } from "pino";
-import type { HostConfig } from "../config.ts";
 import { ErrorCode, WebJobsError, isWebJobsError } from "../errors.ts";
-import type { JobRegistry } from "../jobs/registry.ts";
+import type { HostDeps } from "../host-deps.ts";
 import { splitArguments } from "../jobs/script.ts";
-import type { HostPaths } from "../paths.ts";
-import { JobType, RunStatus, type JobRecord, type RunRecord, type Store } from "../store/types.ts";
+import { JobType, RunStatus, type JobRecord, type RunRecord } from "../store/types.ts";
 import { JobProcess } from "./job-process.ts";
 import { runIdFor } from "./kudu-format.ts";
 import { LogWriter } from "./log-writer.ts";
-import type { ProcSampler } from "./proc-sampler.ts";
 
 export interface RunnerEvents {
   finished: [run: RunRecord];
@@ -37,17 +33,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
   private readonly lastIds = new Map<string, string>();
   private closed = false;
 
-  constructor(
-    private readonly deps: {
-      config: HostConfig;
-      paths: HostPaths;
-      store: Store;
-      registry: JobRegistry;
-      sampler: ProcSampler;
-      instanceId: string;
-      log: Logger;
-    },
-  ) {
+  constructor(private readonly deps: HostDeps) {
     super();
   }
 

@@ -1,0 +1,17 @@
+import type { Logger } from "pino";
+import type { HostConfig } from "./config.ts";
+import type { JobRegistry } from "./jobs/registry.ts";
+import type { HostPaths } from "./paths.ts";
+import type { ProcSampler } from "./runs/proc-sampler.ts";
+import type { Store } from "./store/types.ts";
+
+/** What the runner and the supervisor are built from (see host.ts). */
+export interface HostDeps {
+  config: HostConfig;
+  paths: HostPaths;
+  store: Store;
+  registry: JobRegistry;
+  sampler: ProcSampler;
+  instanceId: string;
+  log: Logger;
+}
