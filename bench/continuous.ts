@@ -6,7 +6,7 @@
  *    `bye <ms>`. Latency = next `up` − previous `bye`, both stamped by the job itself. Baseline:
  *    the same script restarted by a bare spawn-on-exit loop in this process.
  * 2. The host's idle CPU (% of one core over 10 s) and RSS with 100 sleeping continuous jobs,
- *    against the same host with no job.
+ *    against the same host with no job (measured first, then the jobs, then the restarts).
  *
  * Run: npm run bench:continuous   (RESTARTS=20 JOBS=100 to change the counts)
  */
@@ -90,11 +90,23 @@ async function main(): Promise<void> {
       throw new Error(`deploy ${name}: ${response.status} ${await response.text()}`);
   };
   try {
-    // 0. The host alone, for the idle baseline.
-    await sleep(1000);
+    // 0. The host alone, settled, for the idle baseline.
+    await sleep(3000);
     const empty = await idleCpu(10);
 
-    // 1. Restart latency.
+    // 1. Idle cost of many sleeping jobs.
+    for (let i = 0; i < JOBS; i++) await deploy(`sleeper${i}`, "run.sh", "exec sleep 100000\n");
+    for (;;) {
+      const jobs = (await (
+        await fetch(`${host.url}/api/continuouswebjobs`, { headers: { authorization: auth } })
+      ).json()) as { status: string }[];
+      if (jobs.filter((j) => j.status === "Running").length === JOBS) break;
+      await sleep(200);
+    }
+    await sleep(1000);
+    const busy = await idleCpu(10);
+
+    // 2. Restart latency.
     const script = path.join(dir, "crasher.js");
     await writeFile(script, CRASHER);
     const bare = await bareRestarts(script, RESTARTS);
@@ -109,18 +121,6 @@ async function main(): Promise<void> {
       method: "DELETE",
       headers: { authorization: auth },
     });
-
-    // 2. Idle cost of many sleeping jobs.
-    for (let i = 0; i < JOBS; i++) await deploy(`sleeper${i}`, "run.sh", "exec sleep 100000\n");
-    for (;;) {
-      const jobs = (await (
-        await fetch(`${host.url}/api/continuouswebjobs`, { headers: { authorization: auth } })
-      ).json()) as { status: string }[];
-      if (jobs.filter((j) => j.status === "Running").length === JOBS) break;
-      await sleep(200);
-    }
-    await sleep(1000);
-    const busy = await idleCpu(10);
 
     const fmt = (v: number) => `${v.toFixed(1)} ms`;
     const rows = [

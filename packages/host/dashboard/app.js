@@ -57,9 +57,52 @@ async function renderList() {
       </tr>`;
     })
     .join("");
+  const empty =
+    jobs.length === 0
+      ? "No jobs yet. Deploy one below, or with <code>webjobs deploy ./folder --name NAME</code>."
+      : "";
+  // A refresh updates the table only, so that the deploy form keeps what is being typed.
+  const table = document.getElementById("jobs");
+  if (table) {
+    table.tBodies[0].innerHTML = rows;
+    document.getElementById("empty").innerHTML = empty;
+    return;
+  }
   app.innerHTML = `<h1>Jobs</h1>
-    ${jobs.length === 0 ? '<p class="muted">No jobs yet. Deploy one with <code>webjobs deploy ./folder --name NAME</code>.</p>' : ""}
-    <table><thead><tr><th>Name</th><th>Type</th><th>Status</th><th>Last run</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table>`;
+    <p class="muted" id="empty">${empty}</p>
+    <table id="jobs"><thead><tr><th>Name</th><th>Type</th><th>Status</th><th>Last run</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table>
+    <h2>Deploy a job</h2>
+    <form id="deploy" class="actions">
+      <input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9_\\-]*" placeholder="name" aria-label="job name" />
+      <select name="type" aria-label="job type"><option value="triggered">on demand</option><option value="continuous">continuous</option></select>
+      <input name="file" type="file" required accept=".zip,.cmd,.bat,.exe,.ps1,.sh,.py,.php,.js,.ts,.jar" aria-label="zip or script" />
+      <button>Deploy</button>
+      <span id="message" class="error"></span>
+    </form>`;
+  document.getElementById("deploy").onsubmit = deploy;
+}
+
+/** Uploads a zip or a single script the way Kudu clients do. */
+async function deploy(event) {
+  event.preventDefault();
+  stopLive();
+  const form = event.target;
+  const file = form.file.files[0];
+  const zip = file.name.toLowerCase().endsWith(".zip");
+  const response = await fetch(`/api/${form.type.value}webjobs/${enc(form.name.value)}`, {
+    method: "PUT",
+    headers: {
+      "content-type": zip ? "application/zip" : "application/octet-stream",
+      "content-disposition": `attachment; filename="${file.name.replace(/["\\]/g, "_")}"`,
+    },
+    body: file,
+  });
+  if (!response.ok) {
+    document.getElementById("message").textContent =
+      (await response.json().catch(() => ({}))).error ?? response.statusText;
+    return;
+  }
+  location.hash = `#/jobs/${form.type.value}/${enc(form.name.value)}`;
 }
 
 async function renderJob(type, name) {
@@ -188,6 +231,8 @@ async function act(path) {
 
 async function route() {
   stopLive();
+  // Leaving the list page: its table must not be mistaken for the current page's.
+  if (location.hash.replace(/^#\/?/, "") !== "") document.getElementById("jobs")?.remove();
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   try {
     if (parts[0] === "jobs" && parts[3] === "runs") await renderRun(parts[2], parts[4]);

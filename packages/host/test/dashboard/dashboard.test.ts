@@ -58,6 +58,23 @@ describe("dashboard in a real browser", () => {
     await page.locator(".status.Running").first().waitFor();
   });
 
+  it("deploys a script from the upload form", async () => {
+    await page.goto(t.url);
+    await page.getByRole("textbox", { name: "job name" }).fill("uploaded");
+    await page
+      .getByLabel("zip or script")
+      .setInputFiles({
+        name: "run.py",
+        mimeType: "text/x-python",
+        buffer: Buffer.from("print('from the browser')\n"),
+      });
+    await page.getByRole("button", { name: "Deploy" }).click();
+    await page.locator("h1", { hasText: "uploaded" }).waitFor();
+    expect(await page.locator("dl").textContent()).toContain("run.py");
+    await page.getByRole("button", { name: "Run" }).click();
+    await page.locator("#log", { hasText: "from the browser" }).waitFor();
+  });
+
   it("asks for credentials", async () => {
     const response = await fetch(t.url);
     expect(response.status).toBe(401);
