@@ -40,7 +40,10 @@ export async function receiveUpload(
   try {
     filename = parseContentDisposition(header).parameters.filename;
   } catch {
-    filename = undefined;
+    // Not RFC 6266-valid (e.g. an unquoted name with a slash): take the name as written, so that
+    // the check of the name itself can say precisely what is wrong with it.
+    const loose = /filename=(?:"([^"]*)"|([^;]*))/i.exec(header);
+    filename = (loose?.[1] ?? loose?.[2])?.trim() || undefined;
   }
   if (!filename) {
     throw new WebJobsError(

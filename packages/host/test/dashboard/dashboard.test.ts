@@ -61,13 +61,11 @@ describe("dashboard in a real browser", () => {
   it("deploys a script from the upload form", async () => {
     await page.goto(t.url);
     await page.getByRole("textbox", { name: "job name" }).fill("uploaded");
-    await page
-      .getByLabel("zip or script")
-      .setInputFiles({
-        name: "run.py",
-        mimeType: "text/x-python",
-        buffer: Buffer.from("print('from the browser')\n"),
-      });
+    await page.getByLabel("zip or script").setInputFiles({
+      name: "run.py",
+      mimeType: "text/x-python",
+      buffer: Buffer.from("print('from the browser')\n"),
+    });
     await page.getByRole("button", { name: "Deploy" }).click();
     await page.locator("h1", { hasText: "uploaded" }).waitFor();
     expect(await page.locator("dl").textContent()).toContain("run.py");
