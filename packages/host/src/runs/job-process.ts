@@ -7,7 +7,7 @@ import type { JobRecord, Store } from "../store/types.ts";
 import { jobEnvironment } from "./job-env.ts";
 import { onLines } from "./line-splitter.ts";
 import type { LogWriter } from "./log-writer.ts";
-import { processStartTicks, type ProcSampler } from "./proc-sampler.ts";
+import { processStartTicks, type GroupSample, type ProcSampler } from "./proc-sampler.ts";
 import { killGroupNow, spawnGroup, terminateGroup, type SpawnedGroup } from "./process-group.ts";
 
 export interface JobProcessResult {
@@ -97,8 +97,7 @@ export class JobProcess {
       if (startTicks) await store.addProcess({ pid, startTicks, owner: this.owner, instanceId });
       unwatch = sampler.watch(pid, (sample) => {
         if (this.cpuMs !== null && sample.cpuMs > this.cpuMs) onActivity?.();
-        this.cpuMs = Math.max(this.cpuMs ?? 0, sample.cpuMs);
-        this.peakRssBytes = Math.max(this.peakRssBytes ?? 0, sample.rssBytes);
+        this.record(sample);
       });
     }
     const lines = (kind: "INFO" | "ERR ") => (line: string) => {
@@ -109,7 +108,19 @@ export class JobProcess {
       child.stdout ? onLines(child.stdout, lines("INFO")) : Promise.resolve(),
       child.stderr ? onLines(child.stderr, lines("ERR ")) : Promise.resolve(),
     ]);
+    // Early samples, so that short runs get a memory figure too (the periodic tick is 1 s).
+    const early = [50, 250].map((ms) =>
+      setTimeout(() => {
+        if (pid) this.record(sampler.sampleNow(pid));
+      }, ms),
+    );
+    // The pipes close when the leader exits, usually before Node reaps it: a last sample then
+    // catches the CPU time of runs shorter than the sampling interval.
+    child.stdout?.once("end", () => {
+      if (pid) this.record(sampler.sampleNow(pid));
+    });
     const exit = await this.group.exited;
+    for (const timer of early) clearTimeout(timer);
     // Output still in the pipes is part of the run; but a grandchild holding them open must not
     // keep the run going for ever.
     await Promise.race([outputs, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
@@ -122,6 +133,12 @@ export class JobProcess {
       peakRssBytes: this.peakRssBytes,
       spawnError: exit.error ? String(exit.error.message ?? exit.error) : null,
     };
+  }
+
+  private record(sample: GroupSample | null): void {
+    if (!sample) return;
+    this.cpuMs = Math.max(this.cpuMs ?? 0, sample.cpuMs);
+    if (sample.rssBytes > 0) this.peakRssBytes = Math.max(this.peakRssBytes ?? 0, sample.rssBytes);
   }
 
   private get owner(): string {

@@ -72,11 +72,12 @@ export function processStartTicks(pid: number): string | null {
   return stat && stat.state !== "Z" ? stat.startTicks : null;
 }
 
-function sampleGroups(pgids: Set<number>): Map<number, GroupSample> {
+/** Zombies are counted only when asked: an exited leader not yet reaped still shows its final CPU time. */
+function sampleGroups(pgids: Set<number>, includeZombies = false): Map<number, GroupSample> {
   const samples = new Map<number, GroupSample>();
   for (const pid of listPids()) {
     const stat = readStat(pid);
-    if (!stat || stat.state === "Z" || !pgids.has(stat.pgrp)) continue;
+    if (!stat || (stat.state === "Z" && !includeZombies) || !pgids.has(stat.pgrp)) continue;
     let sample = samples.get(stat.pgrp);
     if (!sample) {
       sample = { pids: [], cpuMs: 0, rssBytes: 0 };
@@ -115,8 +116,9 @@ export class ProcSampler {
     };
   }
 
+  /** One sample now, counting an exited but not yet reaped leader (its CPU time is final). */
   sampleNow(pgid: number): GroupSample | null {
-    return sampleGroups(new Set([pgid])).get(pgid) ?? null;
+    return sampleGroups(new Set([pgid]), true).get(pgid) ?? null;
   }
 
   stop(): void {

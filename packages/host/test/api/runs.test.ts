@@ -87,10 +87,14 @@ describe("running triggered jobs", () => {
   });
 
   it("runs python and node jobs", async () => {
-    await deployScript(t, "triggered", "py", "run.py", "import sys\nprint('python', sys.argv[1:])\n");
+    const busy = "import sys\ntotal = sum(range(4_000_000))\nprint('python', sys.argv[1:])\n";
+    await deployScript(t, "triggered", "py", "run.py", busy);
     const py = await runToEnd(t, "py", "a b");
     expect(py.status).toBe("Success");
     expect(logOf(py)).toContain("INFO] python ['a', 'b']");
+    // CPU time and peak memory are measured for the whole process group, short runs included.
+    expect(py.cpu_time_ms).toBeGreaterThan(20);
+    expect(py.peak_memory_bytes).toBeGreaterThan(1024 * 1024);
     await deployScript(
       t,
       "triggered",
