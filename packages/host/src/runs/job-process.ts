@@ -117,7 +117,7 @@ export class JobProcess {
     // The pipes close when the leader exits, usually before Node reaps it: a last sample then
     // catches the CPU time of runs shorter than the sampling interval.
     child.stdout?.once("end", () => {
-      if (pid) this.record(sampler.sampleNow(pid));
+      if (pid) this.record(sampler.sampleLeader(pid));
     });
     const exit = await this.group.exited;
     for (const timer of early) clearTimeout(timer);

@@ -116,7 +116,21 @@ export class ProcSampler {
     };
   }
 
-  /** One sample now, counting an exited but not yet reaped leader (its CPU time is final). */
+  /**
+   * The leader alone, even exited but not yet reaped: its CPU time is then final and includes the
+   * children it waited for. One file read, for the moment a process ends.
+   */
+  sampleLeader(pid: number): GroupSample | null {
+    const stat = readStat(pid);
+    if (!stat) return null;
+    return {
+      pids: [pid],
+      cpuMs: (stat.cpuTicks * 1000) / CLOCK_TICKS_PER_SECOND,
+      rssBytes: stat.rssPages * PAGE_SIZE,
+    };
+  }
+
+  /** One sample of the whole group now, counting an exited but not yet reaped leader. */
   sampleNow(pgid: number): GroupSample | null {
     return sampleGroups(new Set([pgid]), true).get(pgid) ?? null;
   }
