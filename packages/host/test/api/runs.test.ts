@@ -242,6 +242,19 @@ describe("limits and cancel", () => {
     expect((await t.api(`${runPath}/cancel`, { method: "POST" })).status).toBe(409);
   });
 
+  it("deleting a job stops its run first: no process is left", async () => {
+    const script = 'echo $$ > "$WEBJOBS_DATA_PATH/../deleted-leader.pid"\nsleep 1000 &\nsleep 1000\n';
+    await deployScript(t, "triggered", "deleteme", "run.sh", script);
+    await t.api("/api/triggeredwebjobs/deleteme/run", { method: "POST" });
+    const pidFile = path.join(t.dataDir, "jobs/triggered/deleted-leader.pid");
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "");
+    const leader = Number(readFileSync(pidFile, "utf8"));
+    expect(groupMembers(leader).length).toBeGreaterThan(0);
+    expect((await t.api("/api/triggeredwebjobs/deleteme", { method: "DELETE" })).status).toBe(200);
+    expect(groupMembers(leader)).toEqual([]);
+    expect((await t.api("/api/triggeredwebjobs/deleteme")).status).toBe(404);
+  });
+
   it("caps a run's log with a marker line", async () => {
     const small = await startHost({ runLogMaxBytes: 2000 });
     try {

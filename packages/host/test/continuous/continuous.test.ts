@@ -190,6 +190,19 @@ describe("continuous jobs", () => {
     await t.api("/api/continuouswebjobs/chatty", { method: "DELETE" });
   });
 
+  it("show why a job cannot start when its interpreter is missing", async () => {
+    const deployed = (await (
+      await deployScript(t, "continuous", "windowsonly", "run.cmd", "echo hi")
+    ).json()) as {
+      error: string;
+    };
+    expect(deployed.error).toMatch(/cmd/i);
+    const stopped = await untilStatus("windowsonly", "Stopped");
+    expect((stopped as unknown as { start_error: string }).start_error).toBe(deployed.error);
+    expect(logOf("windowsonly")).toContain(deployed.error);
+    await t.api("/api/continuouswebjobs/windowsonly", { method: "DELETE" });
+  });
+
   it("proxy the passthrough route to the job's WEBJOBS_PORT", async () => {
     const server = [
       "const http = require('http');",
