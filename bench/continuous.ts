@@ -17,7 +17,7 @@ import path from "node:path";
 import pino from "pino";
 import { resolveConfig } from "../packages/host/src/config.ts";
 import { Host } from "../packages/host/src/host.ts";
-import { percentile, printTable } from "./report.ts";
+import { percentileRow, printTable } from "./report.ts";
 
 const RESTARTS = Number(process.env.RESTARTS ?? 20);
 const JOBS = Number(process.env.JOBS ?? 100);
@@ -122,21 +122,10 @@ async function main(): Promise<void> {
       headers: { authorization: auth },
     });
 
-    const fmt = (v: number) => `${v.toFixed(1)} ms`;
     const rows = [
       ["", "webjobs", "baseline", "ratio"],
-      [
-        "restart after exit, median",
-        fmt(percentile(hosted, 50)),
-        fmt(percentile(bare, 50)),
-        (percentile(hosted, 50) / percentile(bare, 50)).toFixed(2),
-      ],
-      [
-        "restart after exit, p99",
-        fmt(percentile(hosted, 99)),
-        fmt(percentile(bare, 99)),
-        (percentile(hosted, 99) / percentile(bare, 99)).toFixed(2),
-      ],
+      percentileRow("restart after exit, median", hosted, bare, 50),
+      percentileRow("restart after exit, p99", hosted, bare, 99),
       [
         `host CPU, idle, ${JOBS} jobs vs none`,
         `${busy.cpuPercent.toFixed(2)} %`,

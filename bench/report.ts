@@ -15,3 +15,16 @@ export function printTable(title: string, rows: string[][]): void {
         .trimEnd(),
     );
 }
+
+/** A row comparing two samples at a percentile: label, ours, baseline, ours / baseline. */
+export function percentileRow(
+  label: string,
+  ours: number[],
+  baseline: number[],
+  p: number,
+  unit = "ms",
+): string[] {
+  const a = percentile(ours, p);
+  const b = percentile(baseline, p);
+  return [label, `${a.toFixed(2)} ${unit}`, `${b.toFixed(2)} ${unit}`, (a / b).toFixed(2)];
+}

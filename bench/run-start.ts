@@ -16,13 +16,12 @@ import path from "node:path";
 import pino from "pino";
 import { resolveConfig } from "../packages/host/src/config.ts";
 import { Host } from "../packages/host/src/host.ts";
-import { percentile, printTable } from "./report.ts";
+import { percentileRow, printTable } from "./report.ts";
 
 const RUNS = Number(process.env.RUNS ?? 200);
 const LOOP = Number(process.env.LOOP ?? 1000);
 const SCRIPT = "echo ready\n";
 
-const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 function bareFirstLine(script: string): Promise<number> {
   const started = performance.now();
@@ -123,18 +122,8 @@ async function main(): Promise<void> {
 
     const rows = [
       ["", "webjobs", "bare spawn", "ratio"],
-      [
-        "first line, median",
-        ms(percentile(hostLatency, 50)),
-        ms(percentile(bareLatency, 50)),
-        (percentile(hostLatency, 50) / percentile(bareLatency, 50)).toFixed(2),
-      ],
-      [
-        "first line, p99",
-        ms(percentile(hostLatency, 99)),
-        ms(percentile(bareLatency, 99)),
-        (percentile(hostLatency, 99) / percentile(bareLatency, 99)).toFixed(2),
-      ],
+      percentileRow("first line, median", hostLatency, bareLatency, 50),
+      percentileRow("first line, p99", hostLatency, bareLatency, 99),
       [
         `${LOOP} runs back to back`,
         `${(LOOP / hostSeconds).toFixed(1)} runs/s`,

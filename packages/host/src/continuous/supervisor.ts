@@ -241,7 +241,6 @@ export class ContinuousSupervisor implements ContinuousControl {
 
   private async launch(entry: Supervised): Promise<void> {
     if (entry.process || this.state !== "started") return;
-    const { paths, store, sampler, instanceId } = this.deps;
     // Read again: the desired state or version may have changed while this waited in the queue.
     const job = (await this.deps.registry.get(JobType.Continuous, entry.job.name)) ?? entry.job;
     entry.job = job;
@@ -253,11 +252,8 @@ export class ContinuousSupervisor implements ContinuousControl {
     try {
       entry.port = await freeLoopbackPort();
       const process = JobProcess.start({
+        ...this.deps,
         job,
-        paths,
-        store,
-        sampler,
-        instanceId,
         log: entry.log,
         runId: "",
         args: [],

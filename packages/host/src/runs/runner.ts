@@ -162,7 +162,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
   }
 
   private async execute(job: JobRecord, entry: ActiveRun, args: string[]): Promise<RunRecord> {
-    const { config, paths, store, sampler, instanceId } = this.deps;
+    const { config, paths, store, instanceId } = this.deps;
     const { run } = entry;
     const log = new LogWriter({
       path: paths.runLog(job.name, run.id),
@@ -175,11 +175,8 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       log.write("SYS INFO", "Status changed to Initializing");
       let lastActivity = Date.now();
       const process = JobProcess.start({
+        ...this.deps,
         job,
-        paths,
-        store,
-        sampler,
-        instanceId,
         log,
         runId: run.id,
         args,
