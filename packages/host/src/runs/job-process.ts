@@ -2,12 +2,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { resolveInterpreter } from "../jobs/script.ts";
-import type { HostPaths } from "../paths.ts";
-import type { JobRecord, Store } from "../store/types.ts";
+import type { HostDeps } from "../host-deps.ts";
+import type { JobRecord } from "../store/types.ts";
 import { jobEnvironment } from "./job-env.ts";
 import { onLines } from "./line-splitter.ts";
 import type { LogWriter } from "./log-writer.ts";
-import { processStartTicks, type GroupSample, type ProcSampler } from "./proc-sampler.ts";
+import { processStartTicks, type GroupSample } from "./proc-sampler.ts";
 import { killGroupNow, spawnGroup, terminateGroup, type SpawnedGroup } from "./process-group.ts";
 
 export interface JobProcessResult {
@@ -19,12 +19,8 @@ export interface JobProcessResult {
   spawnError: string | null;
 }
 
-export interface JobProcessOptions {
+export interface JobProcessOptions extends Pick<HostDeps, "paths" | "store" | "sampler" | "instanceId"> {
   job: JobRecord;
-  paths: HostPaths;
-  store: Store;
-  sampler: ProcSampler;
-  instanceId: string;
   log: LogWriter;
   /** Run id for triggered runs, "" for continuous jobs (as in Kudu). */
   runId: string;

@@ -91,13 +91,6 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     return { ...run };
   }
 
-  /** Resolves with the final record of a run of this host (immediately if it already ended). */
-  async waitFor(name: string, id: string): Promise<RunRecord | null> {
-    const entry = this.active.get(name);
-    if (entry && entry.run.id === id) return entry.finished;
-    return this.deps.store.getRun(name, id);
-  }
-
   isRunning(name: string): boolean {
     return this.active.has(name);
   }
