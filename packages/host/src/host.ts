@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
@@ -101,6 +101,8 @@ export class Host {
   async start({ listen = true }: { listen?: boolean } = {}): Promise<void> {
     if (this.state !== "new") return;
     this.state = "starting";
+    // Staging left by a host that died mid-upload: never part of any job.
+    await rm(this.paths.tmp, { recursive: true, force: true });
     await mkdir(this.paths.tmp, { recursive: true });
     await this.store.migrate();
     await recoverAfterCrash({

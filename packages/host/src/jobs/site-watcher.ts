@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from "chokidar";
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { isWebJobsError } from "../errors.ts";
@@ -50,6 +50,10 @@ export class SiteWatcher {
   private async initialScan(): Promise<void> {
     for (const type of jobTypes) {
       const names = await readdir(this.paths.siteJobsRoot(type));
+      // Halves of a folder swap interrupted by a crash (see JobRegistry.publishSite).
+      for (const leftover of names.filter((n) => /\.tmp-(new|old)$/.test(n))) {
+        await rm(path.join(this.paths.siteJobsRoot(type), leftover), { recursive: true, force: true });
+      }
       for (const name of names.filter(isJobFolderName)) await this.sync(type, name, { startup: true });
       // A job whose folder is gone (e.g. the site folder moved) is restored from its installed
       // version rather than deleted: a deletion while the host is down is too easily a mistake.

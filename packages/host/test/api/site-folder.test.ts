@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,5 +71,25 @@ describe("jobs copied into the site folder", () => {
     expect(
       ((await (await t.api("/api/webjobs")).json()) as { name: string }[]).map((j) => j.name),
     ).not.toContain("notajob");
+  });
+});
+
+describe("leftovers of a crash", () => {
+  it("are cleared at start: upload staging and half-swapped site folders", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "webjobs-leftovers-"));
+    const staging = path.join(dir, "tmp/install-abc/content");
+    const halfSwap = path.join(dir, "site/App_Data/jobs/triggered/job.123-456.tmp-old");
+    mkdirSync(staging, { recursive: true });
+    mkdirSync(halfSwap, { recursive: true });
+    writeFileSync(path.join(halfSwap, "run.sh"), "echo old");
+    const host = await startHost({}, dir);
+    try {
+      expect(existsSync(staging)).toBe(false);
+      expect(existsSync(halfSwap)).toBe(false);
+      expect(await (await host.api("/api/webjobs")).json()).toEqual([]);
+    } finally {
+      await host.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
