@@ -5,6 +5,8 @@ import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import { buildApp } from "./api/app.ts";
 import { Credentials } from "./auth/credentials.ts";
+import { runJson } from "./api/kudu-json.ts";
+import { WebHooks } from "./hooks/web-hooks.ts";
 import type { HostConfig } from "./config.ts";
 import { ContinuousSupervisor } from "./continuous/supervisor.ts";
 import { JobRegistry } from "./jobs/registry.ts";
@@ -45,6 +47,7 @@ export class Host {
   readonly supervisor: ContinuousSupervisor;
   readonly credentials: Credentials;
   readonly sampler = new ProcSampler();
+  readonly hooks: WebHooks;
   private readonly watcher: SiteWatcher;
   private app: FastifyInstance | null = null;
   private state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
@@ -79,6 +82,9 @@ export class Host {
     this.registry.on("removing", (type, name) =>
       type === JobType.Triggered ? this.runner.stopJob(name) : this.supervisor.removeJob(name),
     );
+    this.hooks = new WebHooks(this.store, this.log);
+    // Kudu's web hooks get the run JSON, with URLs built from the address this host listens on.
+    this.runner.on("finished", (run) => this.hooks.notify(run, runJson(this.url, run)));
     this.watcher = new SiteWatcher(this.paths, this.registry, this.log, config.watchDebounceMs);
   }
 
@@ -91,6 +97,7 @@ export class Host {
       runner: this.runner,
       continuous: this.supervisor,
       credentials: this.credentials,
+      store: this.store,
       instanceId: this.instanceId,
       log: this.log,
       startedAt: new Date(),
@@ -148,6 +155,7 @@ export class Host {
       this.app?.server.closeAllConnections();
       await closing;
       this.log.debug("stopping: HTTP server closed");
+      await this.hooks.drain();
       this.sampler.stop();
       await this.store.close();
       this.log.debug("stopping: store closed");

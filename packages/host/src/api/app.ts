@@ -6,6 +6,7 @@ import type { ApiContext } from "./context.ts";
 import { handleError } from "./errors.ts";
 import { continuousRoutes } from "./routes/continuous.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
+import { hookRoutes } from "./routes/hooks.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { passthroughRoutes } from "./routes/passthrough.ts";
 import { systemRoutes } from "./routes/system.ts";
@@ -91,6 +92,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   continuousRoutes(app, ctx);
   await passthroughRoutes(app, ctx);
   vfsRoutes(app, ctx);
+  hookRoutes(app, ctx);
   dashboardRoutes(app);
   return app;
 }

@@ -4,7 +4,7 @@ import type { HostConfig } from "../config.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostPaths } from "../paths.ts";
 import type { TriggeredRunner } from "../runs/runner.ts";
-import type { JobRecord } from "../store/types.ts";
+import type { JobRecord, Store } from "../store/types.ts";
 import type { ContinuousView } from "./kudu-json.ts";
 
 /** What continuous-job routes need from the supervisor. */
@@ -24,6 +24,7 @@ export interface ApiContext {
   runner: TriggeredRunner;
   continuous: ContinuousControl;
   credentials: Credentials;
+  store: Store;
   instanceId: string;
   log: Logger;
   startedAt: Date;

@@ -6,6 +6,8 @@ import {
   activeRunStatuses,
   type CredentialKind,
   type CredentialRecord,
+  type HookEvent,
+  type HookRecord,
   type JobRecord,
   type JobType,
   type ProcessRecord,
@@ -246,5 +248,42 @@ export class SqliteStore implements Store {
 
   async deleteCredential(id: string): Promise<boolean> {
     return this.db.prepare("DELETE FROM credentials WHERE id = ?").run(id).changes > 0;
+  }
+
+  async addHook(hook: HookRecord): Promise<boolean> {
+    const result = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO hooks (id, event, url, insecure_ssl, created_at) VALUES (?, ?, ?, ?, ?)`,
+      )
+      .run(hook.id, hook.event, hook.url, hook.insecureSsl ? 1 : 0, hook.createdAt.getTime());
+    return result.changes > 0;
+  }
+
+  async listHooks(event?: HookEvent): Promise<HookRecord[]> {
+    const rows = (
+      event
+        ? this.db.prepare("SELECT * FROM hooks WHERE event = ? ORDER BY created_at").all(event)
+        : this.db.prepare("SELECT * FROM hooks ORDER BY created_at").all()
+    ) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      event: r.event as HookEvent,
+      url: r.url as string,
+      insecureSsl: r.insecure_ssl === 1,
+      createdAt: date(r.created_at),
+      lastStatus: (r.last_status as string | null) ?? null,
+      lastDatetime: r.last_datetime == null ? null : date(r.last_datetime),
+      lastReason: (r.last_reason as string | null) ?? null,
+    }));
+  }
+
+  async deleteHook(id: string): Promise<boolean> {
+    return this.db.prepare("DELETE FROM hooks WHERE id = ?").run(id).changes > 0;
+  }
+
+  async recordHookDelivery(id: string, status: string, reason: string | null, at: Date): Promise<void> {
+    this.db
+      .prepare("UPDATE hooks SET last_status = ?, last_reason = ?, last_datetime = ? WHERE id = ?")
+      .run(status, reason, at.getTime(), id);
   }
 }

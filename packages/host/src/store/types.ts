@@ -83,6 +83,22 @@ export interface CredentialRecord {
   createdAt: Date;
 }
 
+export const HookEvent = { TriggeredJobFinished: "TriggeredJobFinished" } as const;
+export type HookEvent = (typeof HookEvent)[keyof typeof HookEvent];
+
+/** A web hook (Kudu's `/api/hooks`): a URL the run JSON is POSTed to when a run ends. */
+export interface HookRecord {
+  id: string;
+  event: HookEvent;
+  url: string;
+  insecureSsl: boolean;
+  createdAt: Date;
+  /** Outcome of the last delivery: the HTTP status, or the error. */
+  lastStatus: string | null;
+  lastDatetime: Date | null;
+  lastReason: string | null;
+}
+
 export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -109,4 +125,10 @@ export interface Store {
   addCredential(credential: CredentialRecord): Promise<void>;
   listCredentials(kind: CredentialKind): Promise<CredentialRecord[]>;
   deleteCredential(id: string): Promise<boolean>;
+
+  /** False when a hook for the same event and URL exists. */
+  addHook(hook: HookRecord): Promise<boolean>;
+  listHooks(event?: HookEvent): Promise<HookRecord[]>;
+  deleteHook(id: string): Promise<boolean>;
+  recordHookDelivery(id: string, status: string, reason: string | null, at: Date): Promise<void>;
 }
