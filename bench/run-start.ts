@@ -22,7 +22,6 @@ const RUNS = Number(process.env.RUNS ?? 200);
 const LOOP = Number(process.env.LOOP ?? 1000);
 const SCRIPT = "echo ready\n";
 
-
 function bareFirstLine(script: string): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
