@@ -3,6 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
+import pinoPretty from "pino-pretty";
 import { buildApp } from "./api/app.ts";
 import { Credentials } from "./auth/credentials.ts";
 import { runJson } from "./api/kudu-json.ts";
@@ -24,6 +25,19 @@ import { JobType, type Store } from "./store/types.ts";
  */
 function defaultInstanceId(dataDir: string): string {
   return createHash("sha256").update(`${os.hostname()}\0${dataDir}`).digest("hex").slice(0, 12);
+}
+
+/**
+ * The host's own log (job output goes to run logs, not here): readable lines on a terminal,
+ * JSON otherwise or with WEBJOBS_LOG_FORMAT=json. pino-pretty runs as a plain stream in this
+ * thread, not as a worker.
+ */
+function hostLogger(): Logger {
+  const level = process.env.WEBJOBS_LOG_LEVEL ?? "info";
+  const pretty = process.stdout.isTTY && process.env.WEBJOBS_LOG_FORMAT !== "json";
+  return pretty
+    ? pino({ level }, pinoPretty({ sync: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" }))
+    : pino({ level });
 }
 
 export interface HostOptions {
@@ -59,7 +73,7 @@ export class Host {
   ) {
     this.paths = new HostPaths(config.dataDir, config.siteDir);
     this.instanceId = config.instanceId ?? defaultInstanceId(config.dataDir);
-    this.log = options.log ?? pino({ level: process.env.WEBJOBS_LOG_LEVEL ?? "info" });
+    this.log = options.log ?? hostLogger();
     this.store = new SqliteStore(this.paths.database);
     this.credentials = new Credentials(this.store);
     this.registry = new JobRegistry(this.store, this.paths, {
