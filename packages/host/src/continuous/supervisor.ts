@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import type { ContinuousControl } from "../api/context.ts";
 import type { ContinuousView } from "../api/kudu-json.ts";
-import { isWebJobsError } from "../errors.ts";
+import { ErrorCode, WebJobsError, isWebJobsError } from "../errors.ts";
 import type { HostDeps } from "../host-deps.ts";
 import { JobProcess, type JobProcessResult } from "../runs/job-process.ts";
 import { LogWriter } from "../runs/log-writer.ts";
@@ -118,6 +118,12 @@ export class ContinuousSupervisor implements ContinuousControl {
   }
 
   async startJob(name: string): Promise<JobRecord> {
+    if (this.deps.config.stopped) {
+      throw new WebJobsError(
+        ErrorCode.Stopped,
+        "WebJobs are stopped (WEBJOBS_STOPPED is set); no job can run.",
+      );
+    }
     const job = await this.deps.registry.setDesiredState(JobType.Continuous, name, "running");
     const entry = this.entry(job);
     entry.job = job;
@@ -245,6 +251,13 @@ export class ContinuousSupervisor implements ContinuousControl {
     const job = (await this.deps.registry.get(JobType.Continuous, entry.job.name)) ?? entry.job;
     entry.job = job;
     if (job.desiredState !== "running") return;
+    if (this.deps.config.stopped) {
+      // Kudu's WEBJOBS_STOPPED: nothing runs, continuous jobs included; their desired state is kept.
+      if (entry.status !== ContinuousStatus.Stopped) {
+        this.setStatus(entry, ContinuousStatus.Stopped, "WebJobs are stopped (WEBJOBS_STOPPED)");
+      }
+      return;
+    }
     entry.nextRestartAt = null;
     this.setStatus(entry, ContinuousStatus.Starting);
     const shutdownFile = this.shutdownFile(job.name);

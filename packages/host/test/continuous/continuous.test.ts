@@ -231,6 +231,24 @@ describe("continuous jobs", () => {
 
 const readdirCount = (dir: string) => readdirSync(dir).length;
 
+describe("continuous jobs when WebJobs are stopped", () => {
+  it("do not run, and start requests get 409", async () => {
+    const stopped = await startHost({ stopped: true });
+    try {
+      await deployScript(stopped, "continuous", "idle", "run.sh", sleeper);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const j = await job("idle", stopped);
+      expect(j.status).toBe("Stopped");
+      expect(j.pid).toBeNull();
+      const start = await stopped.api("/api/continuouswebjobs/idle/start", { method: "POST" });
+      expect(start.status).toBe(409);
+      expect(((await start.json()) as { error: string }).error).toMatch(/WEBJOBS_STOPPED/);
+    } finally {
+      await stopped.stop();
+    }
+  });
+});
+
 describe("continuous jobs across host restarts", () => {
   it("keep their desired state: stopped stays stopped, started comes back", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-persist-"));
