@@ -14,9 +14,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pino from "pino";
-import { resolveConfig } from "../packages/host/src/config.ts";
-import { Host } from "../packages/host/src/host.ts";
+import { startBenchHost } from "./bench-host.ts";
 import { percentileRow, printTable } from "./report.ts";
 
 const RESTARTS = Number(process.env.RESTARTS ?? 20);
@@ -65,21 +63,7 @@ async function idleCpu(seconds: number): Promise<{ cpuPercent: number; rssMiB: n
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-bench-continuous-"));
-  const config = resolveConfig(
-    {
-      host: "127.0.0.1",
-      port: 0,
-      dataDir: path.join(dir, "data"),
-      username: "bench",
-      password: "bench-password",
-      restartBackoffMs: 0,
-      stableRunSec: 1,
-    },
-    {},
-  );
-  const host = new Host(config, { log: pino({ level: "silent" }) });
-  await host.start();
-  const auth = `Basic ${Buffer.from("bench:bench-password").toString("base64")}`;
+  const { host, auth } = await startBenchHost(dir, { restartBackoffMs: 0, stableRunSec: 1 });
   const deploy = async (name: string, filename: string, body: string) => {
     const response = await fetch(`${host.url}/api/continuouswebjobs/${name}`, {
       method: "PUT",

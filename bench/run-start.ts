@@ -13,9 +13,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pino from "pino";
-import { resolveConfig } from "../packages/host/src/config.ts";
-import { Host } from "../packages/host/src/host.ts";
+import { startBenchHost } from "./bench-host.ts";
 import { percentileRow, printTable } from "./report.ts";
 
 const RUNS = Number(process.env.RUNS ?? 200);
@@ -47,20 +45,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-bench-"));
   const script = path.join(dir, "run.sh");
   await writeFile(script, SCRIPT);
-  const config = resolveConfig(
-    {
-      host: "127.0.0.1",
-      port: 0,
-      dataDir: path.join(dir, "data"),
-      username: "bench",
-      password: "bench-password",
-      historySize: 30,
-    },
-    {},
-  );
-  const host = new Host(config, { log: pino({ level: "silent" }) });
-  await host.start();
-  const auth = `Basic ${Buffer.from("bench:bench-password").toString("base64")}`;
+  const { host, auth } = await startBenchHost(dir, { historySize: 30 });
   try {
     const put = await fetch(`${host.url}/api/triggeredwebjobs/bench`, {
       method: "PUT",
