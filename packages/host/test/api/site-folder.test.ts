@@ -93,3 +93,23 @@ describe("leftovers of a crash", () => {
     }
   });
 });
+
+describe("an existing site (--site)", () => {
+  it("installs the jobs already in its App_Data/jobs folder at start", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "webjobs-site-"));
+    const app = path.join(dir, "my-app");
+    mkdirSync(path.join(app, "App_Data/jobs/triggered/existing"), { recursive: true });
+    writeFileSync(path.join(app, "App_Data/jobs/triggered/existing/run.py"), "print('already here')\n");
+    const host = await startHost({ siteDir: app }, path.join(dir, "data"));
+    try {
+      const job = (await (await host.api("/api/triggeredwebjobs/existing")).json()) as {
+        run_command: string;
+      };
+      expect(job.run_command).toBe("run.py");
+      expect((await runToEnd(host, "existing")).status).toBe("Success");
+    } finally {
+      await host.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
