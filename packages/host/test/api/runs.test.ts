@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupMembers } from "../../src/runs/proc-sampler.ts";
@@ -11,6 +13,16 @@ import {
   waitFor,
   type TestHost,
 } from "../support/host.ts";
+
+/** The JDK (javac, jar) builds the .jar fixture; java alone runs it. */
+const hasJdk = ["javac", "jar"].every((tool) => {
+  try {
+    execFileSync(tool, ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+});
 
 let t: TestHost;
 beforeAll(async () => {
@@ -105,6 +117,32 @@ describe("running triggered jobs", () => {
     const js = await runToEnd(t, "js", "x y");
     expect(js.status).toBe("Success");
     expect(logOf(js)).toContain("INFO] node x,y");
+  });
+
+  it("runs TypeScript jobs with Node and a TypeScript loader", async () => {
+    const ts =
+      "const greet = (name: string): string => `typed ${name}`;\nconsole.log(greet(process.argv[2] ?? 'nobody'));\n";
+    await deployScript(t, "triggered", "typed", "run.ts", ts);
+    const run = await runToEnd(t, "typed", "world");
+    expect(run.status).toBe("Success");
+    expect(logOf(run)).toContain("INFO] typed world");
+  });
+
+  it.runIf(hasJdk)("runs .jar jobs with java -jar", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "webjobs-jar-"));
+    writeFileSync(
+      path.join(dir, "Main.java"),
+      'public class Main { public static void main(String[] a) { System.out.println("jar says " + String.join(",", a)); } }',
+    );
+    writeFileSync(path.join(dir, "manifest.txt"), "Main-Class: Main\n");
+    execFileSync("javac", ["Main.java"], { cwd: dir });
+    execFileSync("jar", ["cfm", "app.jar", "manifest.txt", "Main.class"], { cwd: dir });
+    const zip = await makeZip({ "app.jar": readFileSync(path.join(dir, "app.jar")) });
+    await deployZip(t, "triggered", "javajob", zip);
+    const run = await runToEnd(t, "javajob", "x y");
+    expect(run.status).toBe("Success");
+    expect(logOf(run)).toContain("INFO] jar says x,y");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("describes each job's run endpoint in Swagger 2.0, as Kudu does", async () => {

@@ -57,11 +57,13 @@ export async function startHost(options: ConfigInput = {}, dataDir?: string): Pr
   };
 }
 
-/** Builds a zip in memory from `{ path: content }` (content string or { data, mode }). */
-export function makeZip(files: Record<string, string | { data: string; mode?: number }>): Promise<Buffer> {
+type ZipContent = string | Buffer | { data: string | Buffer; mode?: number };
+
+/** Builds a zip in memory from `{ path: content }` (text, bytes, or { data, mode }). */
+export function makeZip(files: Record<string, ZipContent>): Promise<Buffer> {
   const zip = new yazl.ZipFile();
   for (const [name, content] of Object.entries(files)) {
-    const entry = typeof content === "string" ? { data: content } : content;
+    const entry = typeof content === "string" || Buffer.isBuffer(content) ? { data: content } : content;
     zip.addBuffer(Buffer.from(entry.data), name, { mode: entry.mode ?? 0o100644 });
   }
   zip.end();
