@@ -55,6 +55,23 @@ describe("authentication", () => {
     );
   });
 
+  it("answers 429 after many failed logins from one address, and health still answers", async () => {
+    const limited = await startHost();
+    try {
+      const wrong = { authorization: `Basic ${Buffer.from("admin:guess").toString("base64")}` };
+      for (let i = 0; i < 20; i++)
+        expect((await fetch(`${limited.url}/api/webjobs`, { headers: wrong })).status).toBe(401);
+      const blocked = await fetch(`${limited.url}/api/webjobs`, { headers: wrong });
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+      // Even the right password waits: the address is blocked, not the guess.
+      expect((await limited.api("/api/webjobs")).status).toBe(429);
+      expect((await fetch(`${limited.url}/api/health`)).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it("answers unknown routes with a JSON 404", async () => {
     const response = await t.api("/api/nothing-here");
     expect(response.status).toBe(404);
