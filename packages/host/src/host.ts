@@ -12,6 +12,7 @@ import type { HostConfig } from "./config.ts";
 import { ContinuousSupervisor } from "./continuous/supervisor.ts";
 import { JobRegistry } from "./jobs/registry.ts";
 import { SiteWatcher } from "./jobs/site-watcher.ts";
+import { DataLock } from "./data-lock.ts";
 import { HostPaths } from "./paths.ts";
 import { ProcSampler } from "./runs/proc-sampler.ts";
 import { recoverAfterCrash } from "./runs/recovery.ts";
@@ -63,6 +64,7 @@ export class Host {
   readonly sampler = new ProcSampler();
   readonly hooks: WebHooks;
   private readonly watcher: SiteWatcher;
+  private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
   private state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
   private stopping: Promise<void> | null = null;
@@ -72,6 +74,7 @@ export class Host {
     private readonly options: HostOptions = {},
   ) {
     this.paths = new HostPaths(config.dataDir, config.siteDir);
+    this.dataLock = new DataLock(config.dataDir);
     this.instanceId = config.instanceId ?? defaultInstanceId(config.dataDir);
     this.log = options.log ?? hostLogger();
     this.store = new SqliteStore(this.paths.database);
@@ -122,6 +125,8 @@ export class Host {
   async start({ listen = true }: { listen?: boolean } = {}): Promise<void> {
     if (this.state !== "new") return;
     this.state = "starting";
+    await mkdir(this.config.dataDir, { recursive: true });
+    this.dataLock.acquire();
     // Staging left by a host that died mid-upload: never part of any job.
     await rm(this.paths.tmp, { recursive: true, force: true });
     await mkdir(this.paths.tmp, { recursive: true });
@@ -134,14 +139,15 @@ export class Host {
     });
     const generated = await this.credentials.ensureAdmin(this.config.username, this.config.password);
     if (generated) this.options.onGeneratedCredential?.(generated);
-    await this.watcher.start();
-    await this.supervisor.start();
+    // Listen before any job starts: a port already taken must not leave jobs running behind.
     const app = await this.http();
     if (listen) {
       await app.listen({ host: this.config.host, port: this.config.port });
     } else {
       await app.ready();
     }
+    await this.watcher.start();
+    await this.supervisor.start();
     this.state = "started";
   }
 
@@ -172,6 +178,7 @@ export class Host {
       await this.hooks.drain();
       this.sampler.stop();
       await this.store.close();
+      this.dataLock.release();
       this.log.debug("stopping: store closed");
       this.state = "stopped";
     })();

@@ -51,7 +51,13 @@ export function registerServe(program: Command): void {
       };
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
-      await host.start();
+      try {
+        await host.start();
+      } catch (error) {
+        // Release what was taken (data folder lock, store) before saying why.
+        await host.stop().catch(() => undefined);
+        throw error;
+      }
       host.log.info(
         { url: host.url, data: config.dataDir, site: config.siteDir, instance: host.instanceId },
         "webjobs is listening",

@@ -57,3 +57,39 @@ describe("first start", () => {
     expect(result.stderr).toMatch(/Invalid configuration WEBJOBS_HTTP_PORT \(port\).*"eighty"/);
   });
 });
+
+describe("one host per data folder", () => {
+  it("refuses a second host on the same data folder and leaves the first one's jobs alone", async () => {
+    const first = await startServe(dataDir);
+    try {
+      const second = spawnSync(process.execPath, [bin, "serve", "--port", "0", "--data", dataDir], {
+        encoding: "utf8",
+        env: { ...process.env, WEBJOBS_PASSWORD: "x" },
+      });
+      expect(second.status).toBe(1);
+      expect(second.stderr).toMatch(/Another webjobs host \(pid \d+\) is using the data folder/);
+      expect((await fetch(`${first.url}/api/health`)).status).toBe(200);
+    } finally {
+      first.child.kill("SIGTERM");
+      await first.exited;
+    }
+  });
+
+  it("says so when the port is taken, and starts no job", async () => {
+    const first = await startServe(dataDir);
+    const otherData = await mkdtemp(path.join(os.tmpdir(), "webjobs-port-taken-"));
+    try {
+      const port = new URL(first.url).port;
+      const second = spawnSync(process.execPath, [bin, "serve", "--port", port, "--data", otherData], {
+        encoding: "utf8",
+        env: { ...process.env, WEBJOBS_PASSWORD: "x" },
+      });
+      expect(second.status).toBe(1);
+      expect(second.stderr).toMatch(/EADDRINUSE/);
+    } finally {
+      first.child.kill("SIGTERM");
+      await first.exited;
+      await rm(otherData, { recursive: true, force: true });
+    }
+  });
+});
