@@ -8,6 +8,7 @@ import { buildApp } from "./api/app.ts";
 import { Credentials } from "./auth/credentials.ts";
 import { runJson } from "./api/kudu-json.ts";
 import { WebHooks } from "./hooks/web-hooks.ts";
+import { HostMetrics } from "./metrics/metrics.ts";
 import type { HostConfig } from "./config.ts";
 import { ContinuousSupervisor } from "./continuous/supervisor.ts";
 import { JobRegistry } from "./jobs/registry.ts";
@@ -63,6 +64,7 @@ export class Host {
   readonly credentials: Credentials;
   readonly sampler = new ProcSampler();
   readonly hooks: WebHooks;
+  readonly metrics: HostMetrics;
   private readonly watcher: SiteWatcher;
   private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
@@ -100,6 +102,7 @@ export class Host {
       type === JobType.Triggered ? this.runner.stopJob(name) : this.supervisor.removeJob(name),
     );
     this.hooks = new WebHooks(this.store, this.log);
+    this.metrics = new HostMetrics({ runner: this.runner, supervisor: this.supervisor, jobs: this.registry });
     // Kudu's web hooks get the run JSON, with URLs built from the address this host listens on.
     this.runner.on("finished", (run) => this.hooks.notify(run, runJson(this.url, run)));
     this.watcher = new SiteWatcher(this.paths, this.registry, this.log, config.watchDebounceMs);
@@ -115,6 +118,7 @@ export class Host {
       continuous: this.supervisor,
       credentials: this.credentials,
       store: this.store,
+      metrics: this.metrics,
       instanceId: this.instanceId,
       log: this.log,
       startedAt: new Date(),

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Credentials } from "../auth/credentials.ts";
 import type { HostConfig } from "../config.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
+import type { HostMetrics } from "../metrics/metrics.ts";
 import type { HostPaths } from "../paths.ts";
 import type { TriggeredRunner } from "../runs/runner.ts";
 import type { JobRecord, Store } from "../store/types.ts";
@@ -25,6 +26,7 @@ export interface ApiContext {
   continuous: ContinuousControl;
   credentials: Credentials;
   store: Store;
+  metrics: HostMetrics;
   instanceId: string;
   log: Logger;
   startedAt: Date;

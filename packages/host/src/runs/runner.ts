@@ -91,6 +91,10 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     return { ...run };
   }
 
+  get activeCount(): number {
+    return this.active.size;
+  }
+
   isRunning(name: string): boolean {
     return this.active.has(name);
   }

@@ -16,6 +16,13 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
+  app.get(
+    "/metrics",
+    { schema: { summary: "Prometheus metrics (same credentials as the API)", tags: ["system"] } },
+    async (_request, reply) =>
+      reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
+  );
+
   app.post<{ Body: { label?: string } | undefined }>(
     "/api/tokens",
     {
