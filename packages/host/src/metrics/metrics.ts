@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ContinuousView } from "../api/kudu-json.ts";
 import type { ContinuousSupervisor } from "../continuous/supervisor.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { TriggeredRunner } from "../runs/runner.ts";
@@ -54,39 +55,33 @@ export class HostMetrics {
           this.set({ type }, all.filter((j) => j.type === type).length);
       },
     });
-    const continuousJobs = async () => jobs.list(JobType.Continuous);
-    new Gauge({
-      name: "webjobs_continuous_running",
-      help: "1 when the continuous job's process runs on this instance, else 0",
-      labelNames: ["job"] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const job of await continuousJobs())
-          this.set({ job: job.name }, supervisor.view(job).status === "Running" ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: "webjobs_continuous_restarts",
-      help: "Restarts of the continuous job since this host started",
-      labelNames: ["job"] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const job of await continuousJobs())
-          this.set({ job: job.name }, Number(supervisor.view(job).restarts ?? 0));
-      },
-    });
-    new Gauge({
-      name: "webjobs_continuous_crash_loop",
-      help: "1 when the continuous job keeps exiting quickly (crash loop), else 0",
-      labelNames: ["job"] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const job of await continuousJobs())
-          this.set({ job: job.name }, supervisor.view(job).crash_loop ? 1 : 0);
-      },
-    });
+    // One gauge per fact about continuous jobs, each read from the supervisor's view when scraped.
+    const perContinuousJob = (name: string, help: string, value: (view: ContinuousView) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["job"] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const job of await jobs.list(JobType.Continuous))
+            this.set({ job: job.name }, value(supervisor.view(job)));
+        },
+      });
+    perContinuousJob(
+      "webjobs_continuous_running",
+      "1 when the continuous job's process runs on this instance, else 0",
+      (view) => (view.status === "Running" ? 1 : 0),
+    );
+    perContinuousJob(
+      "webjobs_continuous_restarts",
+      "Restarts of the continuous job since this host started",
+      (view) => Number(view.restarts ?? 0),
+    );
+    perContinuousJob(
+      "webjobs_continuous_crash_loop",
+      "1 when the continuous job keeps exiting quickly (crash loop), else 0",
+      (view) => (view.crash_loop ? 1 : 0),
+    );
   }
 }
