@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { isWebJobsError } from "../errors.ts";
 import { CliError } from "./client.ts";
@@ -11,6 +12,7 @@ import { registerServe } from "./serve.ts";
 const program = new Command()
   .name("webjobs")
   .description("Self-hosted WebJobs host: run scripts on demand or continuously, Kudu-compatible.")
+  .version(`${hostVersion()} (Node.js ${process.versions.node})`, "-V, --version")
   .showHelpAfterError();
 
 registerServe(program);
@@ -24,3 +26,8 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`webjobs: ${known || error instanceof Error ? (error as Error).message : String(error)}`);
   process.exit(1);
 });
+
+function hostVersion(): string {
+  const manifest = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+}

@@ -112,20 +112,21 @@ describe("running triggered jobs", () => {
       "triggered",
       "js",
       "run.js",
-      "console.log('node', process.argv.slice(2).join(','))",
+      "console.log('node', process.argv.slice(2).join(','), process.version)",
     );
     const js = await runToEnd(t, "js", "x y");
     expect(js.status).toBe("Success");
-    expect(logOf(js)).toContain("INFO] node x,y");
+    // `.js` jobs run on the Node that runs the host: the version the job printed is ours.
+    expect(logOf(js)).toContain(`INFO] node x,y ${process.version}`);
   });
 
   it("runs TypeScript jobs with Node and a TypeScript loader", async () => {
     const ts =
-      "const greet = (name: string): string => `typed ${name}`;\nconsole.log(greet(process.argv[2] ?? 'nobody'));\n";
+      "const greet = (name: string): string => `typed ${name}`;\nconsole.log(greet(process.argv[2] ?? 'nobody'), process.version);\n";
     await deployScript(t, "triggered", "typed", "run.ts", ts);
     const run = await runToEnd(t, "typed", "world");
     expect(run.status).toBe("Success");
-    expect(logOf(run)).toContain("INFO] typed world");
+    expect(logOf(run)).toContain(`INFO] typed world ${process.version}`);
   });
 
   it.runIf(hasJdk)("runs .jar jobs with java -jar", async () => {
