@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { authHook } from "./auth.ts";
 import type { ApiContext } from "./context.ts";
+import { crossSiteGuard } from "./csrf.ts";
 import { handleError } from "./errors.ts";
 import { continuousRoutes } from "./routes/continuous.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
@@ -74,6 +75,8 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   app.addHook("preClose", async () => closing.abort());
 
   app.decorateRequest("principal", null);
+  // Cross-site requests are refused before authentication, so they never meet a login prompt.
+  app.addHook("onRequest", crossSiteGuard());
   app.addHook("onRequest", authHook(ctx.credentials));
   app.setErrorHandler((error, request, reply) => {
     // After a refused upload the rest of the body is not read: close the connection.

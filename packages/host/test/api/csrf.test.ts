@@ -1,0 +1,125 @@
+import chromium from "@sparticuz/chromium";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { chromium as playwright, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PASSWORD, USER, deployScript, startHost, waitFor, type TestHost } from "../support/host.ts";
+
+let t: TestHost;
+let browser: Browser;
+let attacker: Server;
+let attackerUrl: string;
+
+// A page on another site that tries what a forged request can: a form POST, no-cors fetches.
+function attackPage(target: string): string {
+  return `<!doctype html><title>cat pictures</title>
+<iframe name="sink"></iframe>
+<form id="run" method="POST" target="sink" action="${target}/api/triggeredwebjobs/greeter/run?arguments=evil"></form>
+<script>
+  document.getElementById("run").submit();
+  const opts = { method: "POST", mode: "no-cors", credentials: "include" };
+  fetch("${target}/api/continuouswebjobs/worker/stop", opts);
+  fetch("${target}/api/tokens", { ...opts, headers: { "content-type": "text/plain" }, body: '{"label":"evil"}' });
+</script>`;
+}
+
+beforeAll(async () => {
+  t = await startHost();
+  await deployScript(t, "triggered", "greeter", "run.sh", 'echo "hello $1"\n');
+  await deployScript(t, "continuous", "worker", "run.sh", "while true; do sleep 0.2; done\n");
+  // Another site: a different loopback address, so the browser sees a cross-site request.
+  attacker = createServer((_request, response) => {
+    response.setHeader("content-type", "text/html");
+    response.end(attackPage(t.url));
+  });
+  await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.2", resolve));
+  attackerUrl = `http://127.0.0.2:${(attacker.address() as AddressInfo).port}/`;
+  browser = await playwright.launch({
+    executablePath: await chromium.executablePath(),
+    // A browser as users have it: with web security on, and one context per test.
+    args: [
+      ...chromium.args.filter((arg) => !["--disable-web-security", "--single-process"].includes(arg)),
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+    ],
+    headless: true,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => attacker?.close(resolve));
+  await t.stop();
+});
+
+describe("cross-site request forgery", () => {
+  it("a page on another site cannot change anything, even in a browser holding the credentials", async () => {
+    const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD } });
+    const page = await context.newPage();
+    // The user has the dashboard open: the browser holds the credentials for the host.
+    await page.goto(t.url);
+    await page.getByRole("link", { name: "greeter" }).waitFor();
+
+    const answers = new Map<string, number>();
+    page.on("response", (response) => {
+      if (response.url().startsWith(t.url)) answers.set(new URL(response.url()).pathname, response.status());
+    });
+    await page.goto(attackerUrl);
+    await waitFor(() => answers.size === 3 || undefined, 10_000);
+    expect(Object.fromEntries(answers)).toEqual({
+      "/api/triggeredwebjobs/greeter/run": 403,
+      "/api/continuouswebjobs/worker/stop": 403,
+      "/api/tokens": 403,
+    });
+
+    expect(await (await t.api("/api/triggeredwebjobs/greeter/history")).json()).toMatchObject({ runs: [] });
+    const worker = (await (await t.api("/api/continuouswebjobs/worker")).json()) as { status: string };
+    expect(worker.status).toBe("Running");
+    expect(await t.host.store.listCredentials("token")).toEqual([]);
+    await context.close();
+  });
+
+  it("the dashboard's own requests still change state", async () => {
+    const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD } });
+    const page = await context.newPage();
+    await page.goto(`${t.url}/#/jobs/triggered/greeter`);
+    await page.getByRole("textbox", { name: "arguments" }).fill("friend");
+    await page.getByRole("button", { name: "Run" }).click();
+    await page.locator("#log", { hasText: "hello friend" }).waitFor();
+    await context.close();
+  });
+
+  it("judges by Sec-Fetch-Site and Origin, and leaves clients that are not browsers alone", async () => {
+    const stop = (headers: Record<string, string>) =>
+      t.api("/api/continuouswebjobs/worker/stop", { method: "POST", headers });
+    const start = (headers: Record<string, string>) =>
+      t.api("/api/continuouswebjobs/worker/start", { method: "POST", headers });
+    for (const headers of [
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+      { origin: "http://evil.example" },
+      { origin: "null" },
+      { origin: t.url.replace("127.0.0.1", "localhost") },
+    ]) {
+      const refused = await stop(headers);
+      expect(refused.status, JSON.stringify(headers)).toBe(403);
+      const body = (await refused.json()) as { code: string; error: string };
+      expect(body.code).toBe("cross_site_request");
+      expect(body.error).toMatch(/^Refused a POST from another origin/);
+    }
+    // Without credentials too: refused before any login prompt.
+    const anonymous = await fetch(`${t.url}/api/tokens`, {
+      method: "POST",
+      headers: { origin: "http://x.test" },
+    });
+    expect(anonymous.status).toBe(403);
+    // Reads stay readable (a cross-site page cannot read the answers anyway).
+    expect((await t.api("/api/webjobs", { headers: { "sec-fetch-site": "cross-site" } })).status).toBe(200);
+
+    expect((await stop({ "sec-fetch-site": "same-origin", origin: t.url })).status).toBe(200);
+    expect((await start({ origin: t.url })).status).toBe(200);
+    expect((await stop({})).status).toBe(200); // curl, the CLI, Kudu tools: no browser headers
+    expect((await start({ "sec-fetch-site": "none" })).status).toBe(200);
+  });
+});
