@@ -95,13 +95,14 @@ describe("cross-site request forgery", () => {
       t.api("/api/continuouswebjobs/worker/stop", { method: "POST", headers });
     const start = (headers: Record<string, string>) =>
       t.api("/api/continuouswebjobs/worker/start", { method: "POST", headers });
-    for (const headers of [
+    const forged: Record<string, string>[] = [
       { "sec-fetch-site": "cross-site" },
       { "sec-fetch-site": "same-site" },
       { origin: "http://evil.example" },
       { origin: "null" },
       { origin: t.url.replace("127.0.0.1", "localhost") },
-    ]) {
+    ];
+    for (const headers of forged) {
       const refused = await stop(headers);
       expect(refused.status, JSON.stringify(headers)).toBe(403);
       const body = (await refused.json()) as { code: string; error: string };
