@@ -5,18 +5,24 @@ import { authHook } from "./auth.ts";
 import type { ApiContext } from "./context.ts";
 import { crossSiteGuard } from "./csrf.ts";
 import { handleError } from "./errors.ts";
+import { eventsRoute } from "./live/events-route.ts";
+import { LiveEvents } from "./live/live-events.ts";
 import { continuousRoutes } from "./routes/continuous.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { hookRoutes } from "./routes/hooks.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { passthroughRoutes } from "./routes/passthrough.ts";
+import { runsRoutes } from "./routes/runs.ts";
 import { systemRoutes } from "./routes/system.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
 import { triggeredRoutes } from "./routes/triggered.ts";
 import { vfsRoutes } from "./routes/vfs.ts";
 
 declare module "fastify" {
   interface FastifyInstance {
     closingSignal: AbortSignal;
+    /** Changes of jobs, runs and continuous statuses, for `GET /api/events` and list ETags. */
+    live: LiveEvents;
   }
 }
 
@@ -73,6 +79,9 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   const closing = new AbortController();
   app.decorate("closingSignal", closing.signal);
   app.addHook("preClose", async () => closing.abort());
+  const live = new LiveEvents(ctx);
+  app.decorate("live", live);
+  app.addHook("onClose", async () => live.close());
 
   app.decorateRequest("principal", null);
   // Cross-site requests are refused before authentication, so they never meet a login prompt.
@@ -96,6 +105,9 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   await passthroughRoutes(app, ctx);
   vfsRoutes(app, ctx);
   hookRoutes(app, ctx);
-  dashboardRoutes(app);
+  runsRoutes(app, ctx);
+  tokenRoutes(app, ctx);
+  eventsRoute(app, live);
+  await dashboardRoutes(app);
   return app;
 }

@@ -1,6 +1,8 @@
+import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Credentials } from "../auth/credentials.ts";
 import type { HostConfig } from "../config.ts";
+import type { SupervisorEvents } from "../continuous/supervisor.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostMetrics } from "../metrics/metrics.ts";
 import type { HostPaths } from "../paths.ts";
@@ -9,7 +11,7 @@ import type { JobRecord, Store } from "../store/types.ts";
 import type { ContinuousView } from "./kudu-json.ts";
 
 /** What continuous-job routes need from the supervisor. */
-export interface ContinuousControl {
+export interface ContinuousControl extends Pick<EventEmitter<SupervisorEvents>, "on" | "off"> {
   view(job: JobRecord): ContinuousView;
   startJob(name: string): Promise<JobRecord>;
   stopJob(name: string): Promise<JobRecord>;

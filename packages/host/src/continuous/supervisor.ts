@@ -1,6 +1,6 @@
+import { EventEmitter } from "node:events";
 import { rmSync } from "node:fs";
 import type { ContinuousControl } from "../api/context.ts";
-import type { ContinuousView } from "../api/kudu-json.ts";
 import { ErrorCode, WebJobsError, isWebJobsError } from "../errors.ts";
 import type { HostDeps } from "../host-deps.ts";
 import { JobProcess, type JobProcessResult } from "../runs/job-process.ts";
@@ -22,6 +22,11 @@ export type ContinuousStatus = (typeof ContinuousStatus)[keyof typeof Continuous
 const DEFAULT_GRACE_SEC = 5;
 const REDEPLOY_DEBOUNCE_MS = 500;
 const EXIT_CODES_KEPT = 5;
+
+export interface SupervisorEvents {
+  /** A job's status on this instance changed (the dashboard's live updates listen to this). */
+  status: [name: string, status: ContinuousStatus];
+}
 
 /** What this instance knows of one continuous job. */
 interface Supervised {
@@ -51,12 +56,13 @@ interface Supervised {
  * (shutdown file, SIGTERM, `stopping_wait_time`, then SIGKILL of the group), and restarts them once
  * on a new version after a redeploy.
  */
-export class ContinuousSupervisor implements ContinuousControl {
+export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> implements ContinuousControl {
   private readonly jobs = new Map<string, Supervised>();
   private state: "new" | "started" | "stopping" | "stopped" = "new";
   private readonly shortId: string;
 
   constructor(private readonly deps: HostDeps) {
+    super();
     this.shortId = deps.instanceId.slice(0, 6);
     deps.registry.on("deployed", (job) => {
       if (job.type === JobType.Continuous && this.state === "started") this.onDeployed(job);
@@ -97,7 +103,8 @@ export class ContinuousSupervisor implements ContinuousControl {
     return new Set(version ? [version] : []);
   }
 
-  view(job: JobRecord): ContinuousView {
+  /** The continuous job JSON's own fields; the return type is inferred: it is their one definition. */
+  view(job: JobRecord) {
     const entry = this.jobs.get(job.name);
     const status =
       entry?.status ??
@@ -235,6 +242,7 @@ export class ContinuousSupervisor implements ContinuousControl {
   private setStatus(entry: Supervised, status: ContinuousStatus, detail?: string): void {
     entry.status = status;
     entry.log.write("SYS INFO", `Status changed to ${status}${detail ? ` (${detail})` : ""}`);
+    this.emit("status", entry.job.name, status);
   }
 
   private graceMs(job: JobRecord): number {
@@ -316,6 +324,7 @@ export class ContinuousSupervisor implements ContinuousControl {
     }
     entry.status = ContinuousStatus.PendingRestart;
     entry.nextRestartAt = new Date(Date.now() + delay);
+    this.emit("status", entry.job.name, entry.status);
     entry.restartTimer = setTimeout(() => {
       entry.restartTimer = null;
       entry.restarts += 1;

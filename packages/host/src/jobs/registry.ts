@@ -15,6 +15,10 @@ export interface RegistryEvents {
   deployed: [job: JobRecord, previous: JobRecord | null];
   /** A job is about to be removed: stop whatever runs it. Listeners may return a promise. */
   removing: [type: JobType, name: string];
+  /** A job was removed (after its code, data and history are gone). */
+  removed: [type: JobType, name: string];
+  /** A job's desired state (running / stopped) changed. */
+  desiredState: [job: JobRecord];
 }
 
 /** Tells which versions are in use by live processes, so they are not deleted under them. */
@@ -115,6 +119,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
       const job = await this.require(type, name);
       const updated = { ...job, desiredState, updatedAt: new Date() };
       await this.store.upsertJob(updated);
+      this.emit("desiredState", updated);
       return updated;
     });
   }
@@ -130,6 +135,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
       await rm(this.paths.jobData(type, name), { recursive: true, force: true });
       if (type === "triggered") await this.store.deleteRuns(name);
       await this.store.deleteJob(type, name);
+      if (job) this.emit("removed", type, name);
       return job !== null;
     });
   }

@@ -9,6 +9,8 @@ import { runIdFor } from "./kudu-format.ts";
 import { LogWriter } from "./log-writer.ts";
 
 export interface RunnerEvents {
+  /** A run was created (`Initializing`) or changed status before its end. */
+  status: [run: RunRecord];
   finished: [run: RunRecord];
 }
 
@@ -87,6 +89,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       this.active.delete(name);
       throw error;
     }
+    this.emit("status", { ...run });
     entry.finished = this.execute(job, entry, args);
     return { ...run };
   }
@@ -187,6 +190,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       run.status = RunStatus.Running;
       run.pid = process.pid;
       await store.updateRun(job.name, run.id, { status: RunStatus.Running, pid: process.pid });
+      this.emit("status", { ...run });
       log.write("SYS INFO", "Status changed to Running");
 
       const idleSec = job.settings.idle_timeout ?? config.idleTimeoutSec;

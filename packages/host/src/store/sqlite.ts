@@ -12,6 +12,7 @@ import {
   type JobType,
   type ProcessRecord,
   type RunPatch,
+  type RunQuery,
   type RunRecord,
   type Store,
 } from "./types.ts";
@@ -172,6 +173,36 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare("SELECT * FROM runs WHERE job_name = ? ORDER BY id DESC LIMIT ?")
       .all(jobName, limit) as Row[];
+    return rows.map(runFromRow);
+  }
+
+  async latestRunOfEachJob(): Promise<Map<string, RunRecord>> {
+    // SQLite fills the other columns from the row holding MAX(id) (its "bare column" rule).
+    const rows = this.db.prepare("SELECT *, MAX(id) AS max_id FROM runs GROUP BY job_name").all() as Row[];
+    return new Map(rows.map((row) => [row.job_name as string, runFromRow(row)]));
+  }
+
+  async queryRuns(query: RunQuery): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (condition: string, ...values: unknown[]) => {
+      where.push(condition);
+      params.push(...values);
+    };
+    if (query.job !== undefined) add("job_name = ?", query.job);
+    if (query.statuses?.length)
+      add(`status IN (${query.statuses.map(() => "?").join(", ")})`, ...query.statuses);
+    if (query.from) add("start_time >= ?", query.from.getTime());
+    if (query.to) add("start_time < ?", query.to.getTime());
+    if (query.before) {
+      add("(id < ? OR (id = ? AND job_name < ?))", query.before.id, query.before.id, query.before.jobName);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY id DESC, job_name DESC LIMIT ?`,
+      )
+      .all(...params, query.limit) as Row[];
     return rows.map(runFromRow);
   }
 

@@ -60,6 +60,17 @@ export interface RunRecord {
   pid: number | null;
 }
 
+/** A page of the history of all runs: `before` is the last row of the previous page. */
+export interface RunQuery {
+  job?: string;
+  statuses?: RunStatus[];
+  /** Runs started at or after / before these instants. */
+  from?: Date;
+  to?: Date;
+  before?: { id: string; jobName: string };
+  limit: number;
+}
+
 export type RunPatch = Partial<Omit<RunRecord, "jobName" | "id">>;
 
 export interface ProcessRecord {
@@ -113,6 +124,10 @@ export interface Store {
   getRun(jobName: string, id: string): Promise<RunRecord | null>;
   /** Newest first. */
   listRuns(jobName: string, limit?: number): Promise<RunRecord[]>;
+  /** The newest run of every job that has one, in one query (the jobs list). */
+  latestRunOfEachJob(): Promise<Map<string, RunRecord>>;
+  /** Runs of all jobs, newest first (by id, then job name), filtered; one query (the history page). */
+  queryRuns(query: RunQuery): Promise<RunRecord[]>;
   activeRuns(instanceId?: string): Promise<RunRecord[]>;
   /** Deletes all but the newest `keep` finished runs of a job; returns the deleted ids. */
   pruneRuns(jobName: string, keep: number): Promise<string[]>;

@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCode, WebJobsError } from "../../errors.ts";
 import { validateJobName } from "../../jobs/names.ts";
-import { JobType, type JobRecord } from "../../store/types.ts";
+import { JobType, type JobRecord, type RunRecord } from "../../store/types.ts";
 import type { ApiContext } from "../context.ts";
 import { baseUrl, jobJson, sendWithEtag } from "../kudu-json.ts";
+import { answeredNotModified, generationEtag, sendJsonWithEtag } from "../live/generation-etag.ts";
 import { receiveUpload } from "../upload.ts";
 import { nameParams } from "./schemas.ts";
 
@@ -16,25 +17,31 @@ const collections = [
 export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { registry } = ctx;
 
-  const render = async (request: FastifyRequest, job: JobRecord) => {
+  const render = async (request: FastifyRequest, job: JobRecord, latest?: Map<string, RunRecord>) => {
     const base = baseUrl(request);
     if (job.type === JobType.Continuous) return jobJson(base, job, { continuous: ctx.continuous.view(job) });
-    const [latestRun] = await ctx.runner.latestRuns(job.name, 1);
+    const latestRun = latest ? latest.get(job.name) : (await ctx.runner.latestRuns(job.name, 1))[0];
     return jobJson(base, job, { latestRun: latestRun ?? null });
   };
-  const renderAll = async (request: FastifyRequest, jobs: JobRecord[]) =>
-    Promise.all(jobs.map((job) => render(request, job)));
+  // Lists answer If-None-Match from the live-event generation before reading anything, and read
+  // every job's latest run in one query.
+  const sendList = async (request: FastifyRequest, reply: FastifyReply, type?: JobType) => {
+    const etag = generationEtag(app.live, request, "jobs");
+    if (answeredNotModified(request, reply, etag)) return reply;
+    const [jobs, latest] = await Promise.all([registry.list(type), ctx.store.latestRunOfEachJob()]);
+    return sendJsonWithEtag(reply, etag, await Promise.all(jobs.map((job) => render(request, job, latest))));
+  };
 
   app.get(
     "/api/webjobs",
     { schema: { summary: "All jobs, triggered and continuous", tags: ["jobs"] } },
-    async (request, reply) => sendWithEtag(request, reply, await renderAll(request, await registry.list())),
+    async (request, reply) => sendList(request, reply),
   );
 
   for (const { type, path } of collections) {
     const tags = [type];
     app.get(path, { schema: { summary: `List ${type} jobs`, tags } }, async (request, reply) =>
-      sendWithEtag(request, reply, await renderAll(request, await registry.list(type))),
+      sendList(request, reply, type),
     );
 
     app.get<{ Params: { name: string } }>(

@@ -1,0 +1,70 @@
+import type { ContinuousStatus } from "../../continuous/supervisor.ts";
+import type { JobRecord, JobType, RunRecord, RunStatus } from "../../store/types.ts";
+import type { ApiContext } from "../context.ts";
+
+/**
+ * What `GET /api/events` pushes. Events say *what* changed, not its new JSON: a client fetches
+ * the resources it shows again (cheaply, with `If-None-Match`), so one event format serves every
+ * page and the REST shapes stay the only definition of the data.
+ */
+export type LiveEvent =
+  | { kind: "run"; job: string; id: string; status: RunStatus }
+  | { kind: "job"; type: JobType; name: string; change: "deployed" | "removed" | "desired_state" }
+  | { kind: "continuous"; name: string; status: ContinuousStatus };
+
+type Listener = (event: LiveEvent) => void;
+
+/**
+ * Fans the components' events (runner, registry, supervisor) out to live-event subscribers and
+ * counts changes: `generation` moves on every change, so list endpoints can answer
+ * `If-None-Match` from it without rendering anything.
+ */
+export class LiveEvents {
+  private readonly listeners = new Set<Listener>();
+  private readonly unsubscribe: () => void;
+  /** Tells this process's generations from a previous one's (a restarted host starts again at 0). */
+  readonly epoch = Date.now().toString(36);
+  generation = 0;
+
+  constructor(ctx: Pick<ApiContext, "runner" | "registry" | "continuous">) {
+    const runEvent = (run: RunRecord) =>
+      this.publish({ kind: "run", job: run.jobName, id: run.id, status: run.status });
+    const deployed = (job: JobRecord) =>
+      this.publish({ kind: "job", type: job.type, name: job.name, change: "deployed" });
+    const removed = (type: JobType, name: string) =>
+      this.publish({ kind: "job", type, name, change: "removed" });
+    const desiredState = (job: JobRecord) =>
+      this.publish({ kind: "job", type: job.type, name: job.name, change: "desired_state" });
+    const continuous = (name: string, status: ContinuousStatus) =>
+      this.publish({ kind: "continuous", name, status });
+    const { runner, registry } = ctx;
+    runner.on("status", runEvent).on("finished", runEvent);
+    registry.on("deployed", deployed).on("removed", removed).on("desiredState", desiredState);
+    ctx.continuous.on("status", continuous);
+    this.unsubscribe = () => {
+      runner.off("status", runEvent).off("finished", runEvent);
+      registry.off("deployed", deployed).off("removed", removed).off("desiredState", desiredState);
+      ctx.continuous.off("status", continuous);
+    };
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Open live-event streams (tests check that leaving a page closes its stream). */
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  publish(event: LiveEvent): void {
+    this.generation += 1;
+    for (const listener of this.listeners) listener(event);
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+  }
+}
