@@ -17,5 +17,5 @@ export default tseslint.config(
     },
   },
   // The dashboard runs in the browser.
-  { files: ["packages/host/dashboard/**"], languageOptions: { globals: globals.browser } },
+  { files: ["packages/dashboard/src/**"], languageOptions: { globals: globals.browser } },
 );

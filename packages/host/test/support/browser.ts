@@ -1,0 +1,56 @@
+import chromium from "@sparticuz/chromium";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium as playwright, type Browser, type Page } from "playwright-core";
+
+/** Headless Chromium as users have it: web security on, several processes. */
+export async function launchBrowser(): Promise<Browser> {
+  return playwright.launch({
+    executablePath: await chromium.executablePath(),
+    args: [
+      ...chromium.args.filter((arg) => !["--disable-web-security", "--single-process"].includes(arg)),
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+    ],
+    headless: true,
+  });
+}
+
+/** Fails early with a clear message when the dashboard has not been built. */
+export function requireBuiltDashboard(): void {
+  const index = new URL("../../../dashboard/dist/index.html", import.meta.url);
+  if (!existsSync(index)) throw new Error("packages/dashboard/dist is missing: run `npm run build` first.");
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core's default rules in the page; returns the serious and critical violations. */
+export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (c: Document) => Promise<{ violations: unknown[] }> } })
+      .axe;
+    return (await axe.run(document)).violations as AxeViolation[];
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target })),
+    }));
+}
+
+/** True when the page scrolls sideways (content wider than the viewport). */
+export function overflowsHorizontally(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+}
