@@ -1,0 +1,12 @@
+import { LOCAL_LIMIT, localMs } from "./civil.ts";
+
+/**
+ * Instants the engine reasons about: years 1 to 9999. A query before that starts from year 1; nothing
+ * is ever returned after it (the series is treated as over).
+ */
+export const FIRST_INSTANT = localMs(1, 1, 2);
+export const LAST_INSTANT = LOCAL_LIMIT - 1;
+
+export function clampAfter(after: number): number {
+  return Math.max(after, FIRST_INSTANT);
+}
