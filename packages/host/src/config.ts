@@ -1,4 +1,5 @@
 import path from "node:path";
+import { resolveTimeZone, ScheduleError } from "@webjobs/schedule";
 import { z } from "zod";
 import { ErrorCode, WebJobsError } from "./errors.ts";
 
@@ -29,6 +30,20 @@ const configSchema = z.object({
   restartBackoffMs: z.coerce.number().int().min(0).default(1000),
   crashLoopRestarts: z.coerce.number().int().min(1).default(5),
   stopped: boolish.default(false),
+  disableSchedule: boolish.default(false),
+  // The default zone of schedules: an IANA name or a Windows id (as on Azure), else UTC.
+  timeZone: z
+    .string()
+    .default("UTC")
+    .transform((name, context) => {
+      try {
+        return resolveTimeZone(name.trim());
+      } catch (error) {
+        if (!(error instanceof ScheduleError)) throw error;
+        context.addIssue({ code: "custom", message: error.message });
+        return z.NEVER;
+      }
+    }),
   maxUploadBytes: z.coerce
     .number()
     .int()
@@ -73,6 +88,8 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   restartBackoffMs: "WEBJOBS_RESTART_BACKOFF_MS",
   crashLoopRestarts: "WEBJOBS_CRASH_LOOP_RESTARTS",
   stopped: "WEBJOBS_STOPPED",
+  disableSchedule: "WEBJOBS_DISABLE_SCHEDULE",
+  timeZone: "WEBSITE_TIME_ZONE",
   maxUploadBytes: "WEBJOBS_MAX_UPLOAD_BYTES",
   zipMaxEntries: "WEBJOBS_ZIP_MAX_ENTRIES",
   zipMaxUnpackedBytes: "WEBJOBS_ZIP_MAX_UNPACKED_BYTES",

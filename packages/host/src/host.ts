@@ -18,8 +18,10 @@ import { HostPaths } from "./paths.ts";
 import { ProcSampler } from "./runs/proc-sampler.ts";
 import { recoverAfterCrash } from "./runs/recovery.ts";
 import { TriggeredRunner } from "./runs/runner.ts";
+import { scheduleProblem } from "./schedules/job-schedule.ts";
+import { Scheduler } from "./schedules/scheduler.ts";
 import { SqliteStore } from "./store/sqlite.ts";
-import { JobType, type Store } from "./store/types.ts";
+import { HookEvent, JobType, RunStatus, type Store } from "./store/types.ts";
 
 /**
  * An instance id that stays the same across restarts of a host on one machine and data folder,
@@ -61,6 +63,7 @@ export class Host {
   readonly registry: JobRegistry;
   readonly runner: TriggeredRunner;
   readonly supervisor: ContinuousSupervisor;
+  readonly scheduler: Scheduler;
   readonly credentials: Credentials;
   readonly sampler = new ProcSampler();
   readonly hooks: WebHooks;
@@ -96,15 +99,29 @@ export class Host {
     };
     this.runner = new TriggeredRunner(deps);
     this.supervisor = new ContinuousSupervisor(deps);
+    this.scheduler = new Scheduler({ ...deps, runner: this.runner });
     this.registry.versionsInUse = (type, name) =>
       type === JobType.Triggered ? this.runner.versionsInUse(name) : this.supervisor.versionsInUse(name);
+    this.registry.scheduleProblem = (settings) => scheduleProblem(settings, config.timeZone);
     this.registry.on("removing", (type, name) =>
       type === JobType.Triggered ? this.runner.stopJob(name) : this.supervisor.removeJob(name),
     );
     this.hooks = new WebHooks(this.store, this.log);
-    this.metrics = new HostMetrics({ runner: this.runner, supervisor: this.supervisor, jobs: this.registry });
+    this.metrics = new HostMetrics({
+      runner: this.runner,
+      supervisor: this.supervisor,
+      jobs: this.registry,
+      scheduler: this.scheduler,
+    });
     // Kudu's web hooks get the run JSON, with URLs built from the address this host listens on.
-    this.runner.on("finished", (run) => this.hooks.notify(run, runJson(this.url, run)));
+    this.runner.on("finished", (run) => {
+      const json = runJson(this.url, run);
+      this.hooks.notify(run, json, HookEvent.TriggeredJobFinished);
+      // Azure Scheduler's error action: a separate event for runs that did not succeed.
+      if (run.status === RunStatus.Failed || run.status === RunStatus.Aborted) {
+        this.hooks.notify(run, json, HookEvent.TriggeredJobFailed);
+      }
+    });
     this.watcher = new SiteWatcher(this.paths, this.registry, this.log, config.watchDebounceMs);
   }
 
@@ -116,6 +133,7 @@ export class Host {
       registry: this.registry,
       runner: this.runner,
       continuous: this.supervisor,
+      schedules: this.scheduler,
       credentials: this.credentials,
       store: this.store,
       metrics: this.metrics,
@@ -135,7 +153,7 @@ export class Host {
     await rm(this.paths.tmp, { recursive: true, force: true });
     await mkdir(this.paths.tmp, { recursive: true });
     await this.store.migrate();
-    await recoverAfterCrash({
+    const recovered = await recoverAfterCrash({
       store: this.store,
       paths: this.paths,
       instanceId: this.instanceId,
@@ -152,6 +170,7 @@ export class Host {
     }
     await this.watcher.start();
     await this.supervisor.start();
+    await this.scheduler.start(recovered.aborted);
     this.state = "started";
   }
 
@@ -172,7 +191,8 @@ export class Host {
       this.state = "stopping";
       const closing = this.app?.close();
       await this.watcher.stop();
-      this.log.debug("stopping: folder watcher stopped");
+      await this.scheduler.stop();
+      this.log.debug("stopping: folder watcher and scheduler stopped");
       await Promise.all([this.runner.stopAll("host shut down"), this.supervisor.stop("host shut down")]);
       this.log.debug("stopping: every job stopped");
       // Requests still open by now (a keep-alive client, a stream) have had the jobs' grace time.

@@ -58,6 +58,11 @@ export class HostPaths {
     return path.join(this.runDir(name, runId), "output_log.txt");
   }
 
+  /** Kudu's `job_scheduler.log` of a scheduled job. */
+  schedulerLog(name: string): string {
+    return path.join(this.jobData("triggered", name), "job_scheduler.log");
+  }
+
   continuousLog(name: string): string {
     return path.join(this.jobData("continuous", name), "job_log.txt");
   }

@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./routes/dashboard.ts";
 import { hookRoutes } from "./routes/hooks.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { passthroughRoutes } from "./routes/passthrough.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
 import { runsRoutes } from "./routes/runs.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
@@ -101,6 +102,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   systemRoutes(app, ctx);
   jobRoutes(app, ctx);
   triggeredRoutes(app, ctx);
+  scheduleRoutes(app, ctx);
   continuousRoutes(app, ctx);
   await passthroughRoutes(app, ctx);
   vfsRoutes(app, ctx);

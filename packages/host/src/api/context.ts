@@ -7,6 +7,7 @@ import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostMetrics } from "../metrics/metrics.ts";
 import type { HostPaths } from "../paths.ts";
 import type { TriggeredRunner } from "../runs/runner.ts";
+import type { ScheduleView } from "../schedules/scheduler.ts";
 import type { JobRecord, Store } from "../store/types.ts";
 import type { ContinuousView } from "./kudu-json.ts";
 
@@ -19,6 +20,13 @@ export interface ContinuousControl extends Pick<EventEmitter<SupervisorEvents>, 
   port(name: string): number | null;
 }
 
+/** What schedule routes need from the scheduler. */
+export interface ScheduleControl {
+  view(name: string): ScheduleView | null;
+  pause(name: string): Promise<void>;
+  resume(name: string): Promise<void>;
+}
+
 /** Everything the HTTP layer talks to; built by the host, or by a test. */
 export interface ApiContext {
   config: HostConfig;
@@ -26,6 +34,7 @@ export interface ApiContext {
   registry: JobRegistry;
   runner: TriggeredRunner;
   continuous: ContinuousControl;
+  schedules: ScheduleControl;
   credentials: Credentials;
   store: Store;
   metrics: HostMetrics;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { formatDuration, formatKuduTime } from "../runs/kudu-format.ts";
+import type { ScheduleView } from "../schedules/scheduler.ts";
 import type { JobRecord, RunRecord } from "../store/types.ts";
 
 /**
@@ -44,6 +45,9 @@ export function runJson(base: string, run: RunRecord, now = new Date()) {
     arguments: run.arguments,
     version: run.version,
     log_url: `${runUrl(base, run.jobName, run.id)}/log`,
+    // Runs started by a schedule: the due instant served (UTC) and the attempt (1, then 2… for retries).
+    scheduled_time: run.scheduledTime?.toISOString() ?? null,
+    attempt: run.attempt,
   };
 }
 
@@ -57,7 +61,13 @@ export interface ContinuousView {
 export function jobJson(
   base: string,
   job: JobRecord,
-  extra: { latestRun?: RunRecord | null; continuous?: ContinuousView },
+  extra: {
+    latestRun?: RunRecord | null;
+    continuous?: ContinuousView;
+    /** The job's armed schedule, and whether its job_scheduler.log exists. */
+    schedule?: ScheduleView | null;
+    schedulerLog?: boolean;
+  },
 ) {
   const common = {
     name: job.name,
@@ -74,7 +84,15 @@ export function jobJson(
       ...common,
       latest_run: extra.latestRun ? runJson(base, extra.latestRun) : null,
       history_url: `${jobUrl(base, job.type, job.name)}/history`,
-      scheduler_logs_url: null,
+      scheduler_logs_url: extra.schedulerLog
+        ? `${base}/vfs/data/jobs/triggered/${encodeURIComponent(job.name)}/job_scheduler.log`
+        : null,
+      // Ours: the schedule in plain words, its zone, the next 10 due instants (UTC), paused or not.
+      schedule_description: extra.schedule?.description ?? null,
+      schedule_expression: extra.schedule?.expression ?? null,
+      time_zone: extra.schedule?.timeZone ?? null,
+      next_runs: extra.schedule?.nextRuns.map((instant) => instant.toISOString()) ?? [],
+      schedule_paused: extra.schedule?.paused ?? false,
       version: job.version,
     };
   }

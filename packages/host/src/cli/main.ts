@@ -6,12 +6,15 @@ import { registerDeploy } from "./deploy.ts";
 import { registerJobCommands } from "./jobs.ts";
 import { registerLogs } from "./logs.ts";
 import { registerRun } from "./run.ts";
+import { registerScheduleCommands } from "./schedule.ts";
 import { registerServe } from "./serve.ts";
 
 /** `webjobs`: the host (`serve`) and a client for its API. */
 const program = new Command()
   .name("webjobs")
-  .description("Self-hosted WebJobs host: run scripts on demand or continuously, Kudu-compatible.")
+  .description(
+    "Self-hosted WebJobs host: run scripts on demand, continuously or on a schedule, Kudu-compatible.",
+  )
   .version(`${hostVersion()} (Node.js ${process.versions.node})`, "-V, --version")
   .showHelpAfterError();
 
@@ -20,6 +23,7 @@ registerDeploy(program);
 registerRun(program);
 registerLogs(program);
 registerJobCommands(program);
+registerScheduleCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const known = error instanceof CliError || isWebJobsError(error);

@@ -19,8 +19,8 @@ export class WebHooks {
   ) {}
 
   /** Sends `body` (the run JSON) to every hook of the event; returns at once. */
-  notify(run: RunRecord, body: unknown): void {
-    const delivery = this.deliverAll(run, body).catch((error: unknown) =>
+  notify(run: RunRecord, body: unknown, event: HookEvent = HookEvent.TriggeredJobFinished): void {
+    const delivery = this.deliverAll(run, body, event).catch((error: unknown) =>
       this.log.warn({ err: error }, "web hook delivery failed"),
     );
     this.pending.add(delivery);
@@ -32,8 +32,8 @@ export class WebHooks {
     await Promise.all(this.pending);
   }
 
-  private async deliverAll(run: RunRecord, body: unknown): Promise<void> {
-    const hooks = await this.store.listHooks(HookEvent.TriggeredJobFinished);
+  private async deliverAll(run: RunRecord, body: unknown, event: HookEvent): Promise<void> {
+    const hooks = await this.store.listHooks(event);
     await Promise.all(hooks.map((hook) => this.deliver(hook, run, body)));
   }
 

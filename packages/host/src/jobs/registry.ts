@@ -32,6 +32,8 @@ export type VersionsInUse = (type: JobType, name: string) => Set<string>;
 export class JobRegistry extends EventEmitter<RegistryEvents> {
   private readonly locks = new Map<string, Promise<unknown>>();
   versionsInUse: VersionsInUse = () => new Set();
+  /** Why a job's schedule (settings.job `schedule`, `time_zone`, run policies) is invalid, or null. */
+  scheduleProblem: (settings: JobSettings) => string | null = () => null;
 
   constructor(
     private readonly store: Store,
@@ -60,7 +62,15 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     type: JobType,
     name: string,
     source: PackageSource,
-    options: { sourceFingerprint?: string | null; publishSite?: boolean } = {},
+    options: {
+      sourceFingerprint?: string | null;
+      publishSite?: boolean;
+      /**
+       * An invalid schedule is refused (API uploads: 400, nothing kept) or recorded in the job's
+       * `error` with the job kept on demand only (a folder copied into the site).
+       */
+      badSchedule?: "refuse" | "record";
+    } = {},
   ): Promise<JobRecord> {
     validateJobName(name);
     return this.withLock(type, name, async () => {
@@ -69,6 +79,15 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
       if (options.sourceFingerprint && previous?.sourceFingerprint === options.sourceFingerprint)
         return previous;
       const installed = await installPackage(this.paths, type, name, source, this.zipLimits);
+      const scheduleProblem = type === "triggered" ? this.scheduleProblem(installed.settings) : null;
+      if (scheduleProblem && options.badSchedule !== "record") {
+        // Refused: keep nothing of it (a new job leaves no versions folder behind).
+        await rm(previous ? installed.dir : this.paths.versions(type, name), {
+          recursive: true,
+          force: true,
+        });
+        throw new WebJobsError(ErrorCode.BadSettings, scheduleProblem);
+      }
       const now = new Date();
       const job: JobRecord = {
         type,
@@ -76,7 +95,10 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
         version: installed.version,
         script: installed.script,
         settings: installed.settings,
-        error: installed.error,
+        error:
+          [installed.error, scheduleProblem && `Invalid schedule: ${scheduleProblem}`]
+            .filter(Boolean)
+            .join("; ") || null,
         // A stopped job stays stopped across redeploys; a package with disable.job arrives stopped.
         desiredState: installed.disabled ? "stopped" : (previous?.desiredState ?? "running"),
         sourceFingerprint: options.sourceFingerprint ?? null,
@@ -97,6 +119,8 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
   async updateSettings(type: JobType, name: string, settings: unknown): Promise<JobRecord> {
     const parsed: JobSettings = parseSettings(JSON.stringify(settings ?? null));
     const job = await this.require(type, name);
+    const problem = type === "triggered" ? this.scheduleProblem(parsed) : null;
+    if (problem) throw new WebJobsError(ErrorCode.BadSettings, problem);
     const current = this.paths.version(type, name, job.version);
     await mkdir(this.paths.tmp, { recursive: true });
     const copy = path.join(this.paths.tmp, `settings-${name}-${Date.now()}`);

@@ -8,11 +8,17 @@ import { ErrorCode, WebJobsError } from "../errors.ts";
  * a value of the wrong type, so `"60"` for a number quietly means "default"; we refuse it with a
  * message naming the key, so the mistake shows at deploy time instead of at the first shutdown.
  */
-const seconds = z.number().int();
+// Timers take at most 2^31 - 1 ms; a longer delay would fire at once (after 1 ms).
+const MAX_TIMER_SECONDS = 2_147_483;
+const seconds = z.number().int().max(MAX_TIMER_SECONDS);
 
 // Every key is optional, and unknown keys are kept: the API returns them unchanged, as Kudu does.
 const settingsSchema = z.looseObject({
-  schedule: z.string().optional(),
+  // A 6-field NCRONTAB string or a recurrence object; its meaning is checked by schedules/.
+  schedule: z.union([z.string(), z.looseObject({})]).optional(),
+  time_zone: z.string().optional(),
+  // The run policies of scheduled jobs (missed_runs, overlap, retry_*) are checked, with precise
+  // messages, by the schedule engine (schedules/job-schedule.ts).
   is_singleton: z.boolean().optional(),
   stopping_wait_time: seconds.min(0).optional(),
   is_in_place: z.boolean().optional(),
@@ -28,14 +34,15 @@ type KnownKey = keyof typeof settingsSchema.shape;
 // What each key must hold, in the words the error message uses. Typed by the schema so a new key
 // cannot be added without its description.
 const expected: Record<KnownKey, string> = {
-  schedule: "a string (a 6-field NCRONTAB expression)",
+  schedule: "a 6-field NCRONTAB string or a recurrence object",
+  time_zone: "a time zone name (IANA, such as Europe/Paris, or Windows, such as Romance Standard Time)",
   is_singleton: "true or false",
-  stopping_wait_time: "a whole number of seconds (0 or more)",
+  stopping_wait_time: `a whole number of seconds (0 to ${MAX_TIMER_SECONDS})`,
   is_in_place: "true or false",
   run_mode: "a string",
   shutdownGraceTimeLimit: "a number of seconds (0 or more)",
-  time_limit: "a whole number of seconds (1 or more)",
-  idle_timeout: "a whole number of seconds (1 or more)",
+  time_limit: `a whole number of seconds (1 to ${MAX_TIMER_SECONDS})`,
+  idle_timeout: `a whole number of seconds (1 to ${MAX_TIMER_SECONDS})`,
 };
 
 export type JobSettings = z.infer<typeof settingsSchema>;

@@ -104,7 +104,7 @@ export class SiteWatcher {
         type,
         name,
         { kind: "dir", path: folder },
-        { publishSite: false, sourceFingerprint: fingerprint },
+        { publishSite: false, sourceFingerprint: fingerprint, badSchedule: "record" },
       );
       this.log.info({ type, name, version: installed.version }, "installed job from the site folder");
     } catch (error) {

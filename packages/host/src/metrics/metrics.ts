@@ -1,3 +1,4 @@
+import type { Scheduler } from "../schedules/scheduler.ts";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ContinuousView } from "../api/kudu-json.ts";
 import type { ContinuousSupervisor } from "../continuous/supervisor.ts";
@@ -13,8 +14,13 @@ import { JobType, type RunRecord } from "../store/types.ts";
 export class HostMetrics {
   readonly registry = new Registry();
 
-  constructor(deps: { runner: TriggeredRunner; supervisor: ContinuousSupervisor; jobs: JobRegistry }) {
-    const { runner, supervisor, jobs } = deps;
+  constructor(deps: {
+    runner: TriggeredRunner;
+    supervisor: ContinuousSupervisor;
+    jobs: JobRegistry;
+    scheduler: Scheduler;
+  }) {
+    const { runner, supervisor, jobs, scheduler } = deps;
     collectDefaultMetrics({ register: this.registry, prefix: "webjobs_host_" });
 
     const runs = new Counter({
@@ -35,6 +41,14 @@ export class HostMetrics {
       if (run.endTime)
         durations.observe({ job: run.jobName }, (run.endTime.getTime() - run.startTime.getTime()) / 1000);
     });
+
+    const fires = new Counter({
+      name: "webjobs_schedule_fires_total",
+      help: "Due instants of schedules, by job and outcome (started, skipped_overlap, missed, queued, coalesced, caught_up)",
+      labelNames: ["job", "outcome"] as const,
+      registers: [this.registry],
+    });
+    scheduler.on("fire", (job, outcome) => fires.inc({ job, outcome }));
 
     new Gauge({
       name: "webjobs_runs_active",

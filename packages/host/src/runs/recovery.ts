@@ -1,7 +1,7 @@
 import { appendFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { HostPaths } from "../paths.ts";
-import { RunStatus, type Store } from "../store/types.ts";
+import { RunStatus, type RunRecord, type Store } from "../store/types.ts";
 import { formatLogLine } from "./kudu-format.ts";
 import { groupMembers, processStartTicks } from "./proc-sampler.ts";
 import { killGroupNow } from "./process-group.ts";
@@ -11,12 +11,15 @@ import { killGroupNow } from "./process-group.ts";
  * process groups the dead host started. Job processes live in their own groups, so they outlived
  * the host: kill what is left of them, then close those runs as `Aborted` ("host stopped").
  */
+/** The reason of a run whose host died under it: it did not end by itself nor on request. */
+export const HOST_LOST_REASON = "host stopped";
+
 export async function recoverAfterCrash(deps: {
   store: Store;
   paths: HostPaths;
   instanceId: string;
   log: Logger;
-}): Promise<{ killedGroups: number; abortedRuns: number }> {
+}): Promise<{ killedGroups: number; abortedRuns: number; aborted: RunRecord[] }> {
   const { store, paths, instanceId, log } = deps;
   let killedGroups = 0;
   for (const record of await store.listProcesses(instanceId)) {
@@ -35,9 +38,11 @@ export async function recoverAfterCrash(deps: {
 
   const orphans = await store.activeRuns(instanceId);
   const now = new Date();
+  const aborted: RunRecord[] = [];
   for (const run of orphans) {
-    const reason = "host stopped";
+    const reason = HOST_LOST_REASON;
     await store.updateRun(run.jobName, run.id, { status: RunStatus.Aborted, reason, endTime: now });
+    aborted.push({ ...run, status: RunStatus.Aborted, reason, endTime: now });
     await appendFile(
       paths.runLog(run.jobName, run.id),
       formatLogLine(now, instanceId, "SYS ERR ", `Status changed to Aborted (${reason})`) + "\n",
@@ -45,5 +50,5 @@ export async function recoverAfterCrash(deps: {
   }
   if (orphans.length > 0)
     log.warn({ runs: orphans.length }, "runs left in flight by a previous host marked Aborted");
-  return { killedGroups, abortedRuns: orphans.length };
+  return { killedGroups, abortedRuns: orphans.length, aborted };
 }

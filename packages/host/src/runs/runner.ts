@@ -3,7 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { ErrorCode, WebJobsError, isWebJobsError } from "../errors.ts";
 import type { HostDeps } from "../host-deps.ts";
 import { splitArguments } from "../jobs/script.ts";
-import { JobType, RunStatus, type JobRecord, type RunRecord } from "../store/types.ts";
+import { JobType, RunStatus, StoreConflictError, type JobRecord, type RunRecord } from "../store/types.ts";
 import { JobProcess } from "./job-process.ts";
 import { runIdFor } from "./kudu-format.ts";
 import { LogWriter } from "./log-writer.ts";
@@ -13,6 +13,16 @@ export interface RunnerEvents {
   status: [run: RunRecord];
   finished: [run: RunRecord];
 }
+
+export interface RunRequest {
+  arguments?: string;
+  trigger: string;
+  /** For runs started by a schedule: the due instant served, and the attempt (1, 2…). */
+  scheduledTime?: Date;
+  attempt?: number;
+}
+
+const ALREADY_RUNNING = "Cannot start a new run since job is already running.";
 
 interface ActiveRun {
   run: RunRecord;
@@ -40,7 +50,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
   }
 
   /** Starts a run and returns it at once (status `Initializing`); the run goes on in the background. */
-  async start(name: string, request: { arguments?: string; trigger: string }): Promise<RunRecord> {
+  async start(name: string, request: RunRequest): Promise<RunRecord> {
     const { config, registry, store, instanceId } = this.deps;
     const job = await registry.require(JobType.Triggered, name);
     if (config.stopped || this.closed) {
@@ -51,9 +61,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
           : "WebJobs are stopped (WEBJOBS_STOPPED is set); no job can run.",
       );
     }
-    if (this.active.has(name)) {
-      throw new WebJobsError(ErrorCode.Conflict, "Cannot start a new run since job is already running.");
-    }
+    if (this.active.has(name)) throw new WebJobsError(ErrorCode.Conflict, ALREADY_RUNNING);
     const argumentsText = request.arguments ?? "";
     const args = splitArguments(argumentsText);
     const run: RunRecord = {
@@ -72,6 +80,8 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       cpuMs: null,
       peakRssBytes: null,
       pid: null,
+      scheduledTime: request.scheduledTime ?? null,
+      attempt: request.attempt ?? null,
     };
     // Claimed before the first await so that two requests cannot both start a run.
     const entry: ActiveRun = {
@@ -87,6 +97,8 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       await mkdir(this.deps.paths.runDir(name, run.id), { recursive: true });
     } catch (error) {
       this.active.delete(name);
+      // The store holds one active run per job (a unique index), whichever host started it.
+      if (error instanceof StoreConflictError) throw new WebJobsError(ErrorCode.Conflict, ALREADY_RUNNING);
       throw error;
     }
     this.emit("status", { ...run });
@@ -146,6 +158,17 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
   /** Kills every run group at once (second signal during shutdown). */
   killAll(): void {
     for (const entry of this.active.values()) entry.process?.killNow();
+  }
+
+  /**
+   * Aborts the job's current run, if any, with the given reason (graceful stop, then kill after
+   * `stopping_wait_time`); resolves when it has ended.
+   */
+  async abortActive(name: string, reason: string): Promise<RunRecord | null> {
+    const entry = this.active.get(name);
+    if (!entry) return null;
+    await this.abort(entry, reason, entry.graceMs);
+    return entry.finished;
   }
 
   /** Stops the job's run, if any, before the job is deleted. */

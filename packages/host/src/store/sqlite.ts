@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 import { loadMigrations } from "./migrations.ts";
 import {
   activeRunStatuses,
@@ -15,6 +16,7 @@ import {
   type RunQuery,
   type RunRecord,
   type Store,
+  StoreConflictError,
 } from "./types.ts";
 
 type Row = Record<string, unknown>;
@@ -33,10 +35,50 @@ const runColumns: Record<keyof RunPatch, string> = {
   cpuMs: "cpu_ms",
   peakRssBytes: "peak_rss_bytes",
   pid: "pid",
+  scheduledTime: "scheduled_time",
+  attempt: "attempt",
+};
+
+const fireColumns: Record<keyof FirePatch, string> = {
+  outcome: "outcome",
+  runId: "run_id",
+  attempt: "attempt",
+  reason: "reason",
+  retryAt: "retry_at",
 };
 
 const toDb = (value: unknown): unknown => (value instanceof Date ? value.getTime() : value);
 const date = (value: unknown): Date => new Date(Number(value));
+const maybeDate = (value: unknown): Date | null => (value == null ? null : date(value));
+
+function fireFromRow(row: Row): FireRecord {
+  return {
+    jobName: row.job_name as string,
+    scheduledTime: date(row.scheduled_time),
+    outcome: row.outcome as FireRecord["outcome"],
+    runId: (row.run_id as string | null) ?? null,
+    attempt: row.attempt as number,
+    reason: (row.reason as string | null) ?? null,
+    retryAt: maybeDate(row.retry_at),
+    recordedAt: date(row.recorded_at),
+  };
+}
+
+function scheduleStateFromRow(row: Row): ScheduleState {
+  return {
+    jobName: row.job_name as string,
+    scheduleKey: row.schedule_key as string,
+    armedAt: date(row.armed_at),
+    lastProcessed: maybeDate(row.last_processed),
+    suppressedUntil: maybeDate(row.suppressed_until),
+    paused: row.paused === 1,
+  };
+}
+
+/** A violated UNIQUE constraint, index or primary key. */
+const isUniqueViolation = (error: unknown): boolean =>
+  (error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE" ||
+  (error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 
 function jobFromRow(row: Row): JobRecord {
   return {
@@ -70,6 +112,8 @@ function runFromRow(row: Row): RunRecord {
     cpuMs: (row.cpu_ms as number | null) ?? null,
     peakRssBytes: (row.peak_rss_bytes as number | null) ?? null,
     pid: (row.pid as number | null) ?? null,
+    scheduledTime: maybeDate(row.scheduled_time),
+    attempt: (row.attempt as number | null) ?? null,
   };
 }
 
@@ -148,9 +192,21 @@ export class SqliteStore implements Store {
       run.id,
       ...Object.keys(runColumns).map((k) => toDb(run[k as keyof RunPatch])),
     ];
-    this.db
-      .prepare(`INSERT INTO runs (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
-      .run(...values);
+    try {
+      this.db
+        .prepare(`INSERT INTO runs (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
+        .run(...values);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new StoreConflictError(
+          `Job '${run.jobName}' already has an active run, or run '${run.id}' exists.`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
   }
 
   async updateRun(jobName: string, id: string, patch: RunPatch): Promise<void> {
@@ -316,5 +372,138 @@ export class SqliteStore implements Store {
     this.db
       .prepare("UPDATE hooks SET last_status = ?, last_reason = ?, last_datetime = ? WHERE id = ?")
       .run(status, reason, at.getTime(), id);
+  }
+
+  async armSchedule(jobName: string, scheduleKey: string, now: Date): Promise<ScheduleState> {
+    const arm = this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO schedule_state (job_name, schedule_key, armed_at) VALUES (?, ?, ?)
+           ON CONFLICT (job_name) DO UPDATE SET schedule_key = excluded.schedule_key,
+             armed_at = excluded.armed_at, last_processed = NULL, suppressed_until = NULL
+           WHERE schedule_state.schedule_key <> excluded.schedule_key`,
+        )
+        .run(jobName, scheduleKey, now.getTime());
+      return this.db.prepare("SELECT * FROM schedule_state WHERE job_name = ?").get(jobName) as Row;
+    });
+    return scheduleStateFromRow(arm.immediate());
+  }
+
+  async getScheduleState(jobName: string): Promise<ScheduleState | null> {
+    const row = this.db.prepare("SELECT * FROM schedule_state WHERE job_name = ?").get(jobName) as
+      Row | undefined;
+    return row ? scheduleStateFromRow(row) : null;
+  }
+
+  async setSchedulePaused(jobName: string, paused: boolean, now: Date): Promise<boolean> {
+    // Resuming drops what fell due while paused: those occurrences are neither run nor missed.
+    const result = paused
+      ? this.db.prepare("UPDATE schedule_state SET paused = 1 WHERE job_name = ?").run(jobName)
+      : this.db
+          .prepare(
+            `UPDATE schedule_state SET paused = 0,
+               suppressed_until = CASE WHEN paused = 1 THEN MAX(COALESCE(suppressed_until, 0), ?) ELSE suppressed_until END
+             WHERE job_name = ?`,
+          )
+          .run(now.getTime(), jobName);
+    return result.changes > 0;
+  }
+
+  async suppressSchedules(jobNames: readonly string[], until: Date): Promise<void> {
+    const update = this.db.prepare(
+      "UPDATE schedule_state SET suppressed_until = MAX(COALESCE(suppressed_until, 0), ?) WHERE job_name = ?",
+    );
+    this.db.transaction(() => {
+      for (const name of jobNames) update.run(until.getTime(), name);
+    })();
+  }
+
+  async recordFire(fire: FireRecord): Promise<boolean> {
+    const record = this.db.transaction(() => {
+      const inserted = this.db
+        .prepare(
+          `INSERT OR IGNORE INTO fires (job_name, scheduled_time, outcome, run_id, attempt, reason, retry_at, recorded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          fire.jobName,
+          fire.scheduledTime.getTime(),
+          fire.outcome,
+          fire.runId,
+          fire.attempt,
+          fire.reason,
+          toDb(fire.retryAt),
+          fire.recordedAt.getTime(),
+        );
+      if (inserted.changes === 0) return false;
+      this.db
+        .prepare(
+          "UPDATE schedule_state SET last_processed = MAX(COALESCE(last_processed, 0), ?) WHERE job_name = ?",
+        )
+        .run(fire.scheduledTime.getTime(), fire.jobName);
+      return true;
+    });
+    return record.immediate();
+  }
+
+  async updateFire(
+    jobName: string,
+    scheduledTime: Date,
+    patch: FirePatch,
+    expectedAttempt?: number,
+  ): Promise<boolean> {
+    const keys = Object.keys(patch) as (keyof FirePatch)[];
+    if (keys.length === 0) return false;
+    const condition = expectedAttempt === undefined ? "" : " AND attempt = ? AND retry_at IS NOT NULL";
+    const result = this.db
+      .prepare(
+        `UPDATE fires SET ${keys.map((k) => `${fireColumns[k]} = ?`).join(", ")}
+         WHERE job_name = ? AND scheduled_time = ?${condition}`,
+      )
+      .run(
+        ...keys.map((k) => toDb(patch[k])),
+        jobName,
+        scheduledTime.getTime(),
+        ...(expectedAttempt === undefined ? [] : [expectedAttempt]),
+      );
+    return result.changes > 0;
+  }
+
+  async getFire(jobName: string, scheduledTime: Date): Promise<FireRecord | null> {
+    const row = this.db
+      .prepare("SELECT * FROM fires WHERE job_name = ? AND scheduled_time = ?")
+      .get(jobName, scheduledTime.getTime()) as Row | undefined;
+    return row ? fireFromRow(row) : null;
+  }
+
+  async listFires(jobName: string, limit: number): Promise<FireRecord[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM fires WHERE job_name = ? ORDER BY scheduled_time DESC LIMIT ?")
+      .all(jobName, limit) as Row[];
+    return rows.map(fireFromRow);
+  }
+
+  async pendingRetries(): Promise<FireRecord[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM fires WHERE retry_at IS NOT NULL ORDER BY retry_at")
+      .all() as Row[];
+    return rows.map(fireFromRow);
+  }
+
+  async pruneFires(jobName: string, keep: number): Promise<void> {
+    this.db
+      .prepare(
+        `DELETE FROM fires WHERE job_name = ? AND scheduled_time < (
+           SELECT MIN(scheduled_time) FROM (
+             SELECT scheduled_time FROM fires WHERE job_name = ? ORDER BY scheduled_time DESC LIMIT ?))`,
+      )
+      .run(jobName, jobName, keep);
+  }
+
+  async deleteSchedule(jobName: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM fires WHERE job_name = ?").run(jobName);
+      this.db.prepare("DELETE FROM schedule_state WHERE job_name = ?").run(jobName);
+    })();
   }
 }

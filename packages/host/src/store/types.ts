@@ -10,6 +10,7 @@
  * - instance: one running host process (one per machine, several when sharing PostgreSQL).
  */
 import type { JobSettings } from "../jobs/settings.ts";
+import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 
 export const JobType = { Triggered: "triggered", Continuous: "continuous" } as const;
 export type JobType = (typeof JobType)[keyof typeof JobType];
@@ -23,6 +24,11 @@ export const RunStatus = {
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 export const activeRunStatuses: readonly RunStatus[] = [RunStatus.Initializing, RunStatus.Running];
+
+/** A write refused by a rule the store enforces (a unique key: one active run per job…). */
+export class StoreConflictError extends Error {
+  override readonly name = "StoreConflictError";
+}
 
 export type DesiredState = "running" | "stopped";
 
@@ -58,6 +64,10 @@ export interface RunRecord {
   cpuMs: number | null;
   peakRssBytes: number | null;
   pid: number | null;
+  /** For runs started by a schedule: the due instant served (UTC), else null. */
+  scheduledTime: Date | null;
+  /** For runs started by a schedule: 1, then 2… for retries; else null. */
+  attempt: number | null;
 }
 
 /** A page of the history of all runs: `before` is the last row of the previous page. */
@@ -94,7 +104,11 @@ export interface CredentialRecord {
   createdAt: Date;
 }
 
-export const HookEvent = { TriggeredJobFinished: "TriggeredJobFinished" } as const;
+export const HookEvent = {
+  TriggeredJobFinished: "TriggeredJobFinished",
+  /** Ours (Azure Scheduler's error action): a run ended Failed or Aborted. */
+  TriggeredJobFailed: "TriggeredJobFailed",
+} as const;
 export type HookEvent = (typeof HookEvent)[keyof typeof HookEvent];
 
 /** A web hook (Kudu's `/api/hooks`): a URL the run JSON is POSTed to when a run ends. */
@@ -119,6 +133,7 @@ export interface Store {
   listJobs(type?: JobType): Promise<JobRecord[]>;
   deleteJob(type: JobType, name: string): Promise<void>;
 
+  /** Throws StoreConflictError when the job already has an active run, or the id is taken. */
   insertRun(run: RunRecord): Promise<void>;
   updateRun(jobName: string, id: string, patch: RunPatch): Promise<void>;
   getRun(jobName: string, id: string): Promise<RunRecord | null>;
@@ -146,4 +161,38 @@ export interface Store {
   listHooks(event?: HookEvent): Promise<HookRecord[]>;
   deleteHook(id: string): Promise<boolean>;
   recordHookDelivery(id: string, status: string, reason: string | null, at: Date): Promise<void>;
+
+  /**
+   * Arms a job's schedule: creates its state, or starts it over when the schedule key changed
+   * (what was processed under another schedule says nothing about this one). Keeps `paused`.
+   */
+  armSchedule(jobName: string, scheduleKey: string, now: Date): Promise<ScheduleState>;
+  getScheduleState(jobName: string): Promise<ScheduleState | null>;
+  /** False when no schedule state exists for the job. */
+  setSchedulePaused(jobName: string, paused: boolean, now: Date): Promise<boolean>;
+  /** Marks occurrences up to `until` as neither run nor missed (paused, stopped, disabled). */
+  suppressSchedules(jobNames: readonly string[], until: Date): Promise<void>;
+  /**
+   * Records a fire and moves the job's last processed occurrence up to it, in one transaction.
+   * False, writing nothing, when that (job, due instant) already has a fire: it fired once.
+   */
+  recordFire(fire: FireRecord): Promise<boolean>;
+  /**
+   * Changes a fire. With `expectedAttempt`, only while the fire is at that attempt with a retry
+   * pending (a conditional write: one claimant starts the retry). False when nothing changed.
+   */
+  updateFire(
+    jobName: string,
+    scheduledTime: Date,
+    patch: FirePatch,
+    expectedAttempt?: number,
+  ): Promise<boolean>;
+  getFire(jobName: string, scheduledTime: Date): Promise<FireRecord | null>;
+  /** Newest first. */
+  listFires(jobName: string, limit: number): Promise<FireRecord[]>;
+  /** Fires whose next attempt is pending, oldest due first. */
+  pendingRetries(): Promise<FireRecord[]>;
+  /** Keeps the newest `keep` fires of a job. */
+  pruneFires(jobName: string, keep: number): Promise<void>;
+  deleteSchedule(jobName: string): Promise<void>;
 }

@@ -1,10 +1,12 @@
+import { existsSync } from "node:fs";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ErrorCode, WebJobsError } from "../../errors.ts";
+import { ErrorCode } from "../../errors.ts";
 import { validateJobName } from "../../jobs/names.ts";
 import { JobType, type JobRecord, type RunRecord } from "../../store/types.ts";
 import type { ApiContext } from "../context.ts";
 import { baseUrl, jobJson, sendWithEtag } from "../kudu-json.ts";
 import { answeredNotModified, generationEtag, sendJsonWithEtag } from "../live/generation-etag.ts";
+import { jsonObjectBody } from "../json-body.ts";
 import { receiveUpload } from "../upload.ts";
 import { nameParams } from "./schemas.ts";
 
@@ -21,7 +23,11 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const base = baseUrl(request);
     if (job.type === JobType.Continuous) return jobJson(base, job, { continuous: ctx.continuous.view(job) });
     const latestRun = latest ? latest.get(job.name) : (await ctx.runner.latestRuns(job.name, 1))[0];
-    return jobJson(base, job, { latestRun: latestRun ?? null });
+    return jobJson(base, job, {
+      latestRun: latestRun ?? null,
+      schedule: ctx.schedules.view(job.name),
+      schedulerLog: existsSync(ctx.paths.schedulerLog(job.name)),
+    });
   };
   // Lists answer If-None-Match from the live-event generation before reading anything, and read
   // every job's latest run in one query.
@@ -102,13 +108,8 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       `${path}/:name/settings`,
       { schema: { summary: `Replace a ${type} job's settings.job`, tags, params: nameParams } },
       async (request) => {
-        if (typeof request.body !== "object" || request.body === null || Array.isArray(request.body)) {
-          throw new WebJobsError(
-            ErrorCode.BadSettings,
-            "settings.job must be a JSON object (send Content-Type: application/json).",
-          );
-        }
-        const job = await registry.updateSettings(type, request.params.name, request.body);
+        const settings = jsonObjectBody(request, "settings.job", ErrorCode.BadSettings);
+        const job = await registry.updateSettings(type, request.params.name, settings);
         return job.settings;
       },
     );
