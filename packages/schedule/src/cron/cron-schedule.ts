@@ -1,10 +1,10 @@
 import { type Schedule, instantOf } from "../schedule.ts";
 import { type Zone, getZone } from "../time/zone.ts";
-import { LAST_INSTANT, clampAfter } from "../time/range.ts";
-import { DAY_MS } from "../time/civil.ts";
+import { LAST_INSTANT, searchFrom } from "../time/range.ts";
+import { DAY_MS, civilFromLocalMs, floorToSecond, localMs } from "../time/civil.ts";
 import { describeCron } from "./describe.ts";
 import { formatNcrontab } from "./format.ts";
-import { CronMatcher } from "./matcher.ts";
+import { CronMatcher, SEARCH_YEARS } from "./matcher.ts";
 import { parseCron } from "./parse.ts";
 
 /**
@@ -36,7 +36,8 @@ export class CronSchedule implements Schedule {
   }
 
   next(after: Date): Date | null {
-    const t = this.nextInstant(clampAfter(instantOf(after, "after")));
+    const from = searchFrom(instantOf(after, "after"));
+    const t = from === null ? null : this.nextInstant(from);
     return t === null || t > LAST_INSTANT ? null : new Date(t);
   }
 
@@ -44,8 +45,12 @@ export class CronSchedule implements Schedule {
     const zone = this.zone;
     // Wall-clock times whose first instant is after `after` (the first instant of a time is monotonic
     // in the time, so the earliest such match gives the earliest "first" instant).
-    let local = this.matcher.matchFrom(zone.nextLocalAfter(after));
+    const from = zone.nextLocalAfter(after);
+    let local = this.matcher.matchFrom(from);
     if (this.fixedTime) return local === null ? null : zone.firstInstant(local);
+    // Skipping gaps must not run on forever when every match falls in one (say 02:30 on the second
+    // Sunday of March in New York, written "0 30 2-2 8-14 3 Sun"): stop at the matcher's horizon.
+    const horizon = localMs(civilFromLocalMs(from).year + SEARCH_YEARS, 1, 1);
 
     let first: number | null = null;
     while (local !== null) {
@@ -54,7 +59,7 @@ export class CronSchedule implements Schedule {
         first = r.kind === "single" ? r.instant : r.first;
         break;
       }
-      local = this.matcher.matchFrom(r.transition.at + r.transition.after); // skip the gap's times
+      local = this.matcher.matchFrom(r.transition.at + r.transition.after, horizon); // skip the gap's times
     }
     // Interval-style also runs the repeat of an overlap: a time already shown once before `after` may
     // come again after it. Only an overlap within a day of `after` can do that.
@@ -67,13 +72,8 @@ export class CronSchedule implements Schedule {
     const t = this.zone.transitionBetween(after - DAY_MS, after + DAY_MS);
     if (t === null || t.before <= t.after) return null;
     // Repeated wall-clock span: [t.at + t.after, t.at + t.before); its second instants are local − t.after.
-    const from = Math.max(t.at + t.after, Math.floor((after + t.after) / 1000) * 1000 + 1000);
-    const local = this.matcher.matchFrom(from);
-    return local !== null && local < t.at + t.before ? local - t.after : null;
+    const from = Math.max(t.at + t.after, floorToSecond(after + t.after) + 1000);
+    const local = this.matcher.matchFrom(from, t.at + t.before);
+    return local === null ? null : local - t.after;
   }
-}
-
-/** Compiles (and so validates) an NCRONTAB string. */
-export function compileCron(expression: string, timeZone: string): CronSchedule {
-  return new CronSchedule(expression, timeZone);
 }

@@ -9,8 +9,11 @@ import {
 } from "../time/civil.ts";
 import type { CronFields } from "./fields.ts";
 
-/** How far ahead a search goes: the Gregorian calendar repeats every 400 years. */
-const SEARCH_YEARS = 401;
+/**
+ * How far ahead a search goes: the Gregorian calendar repeats every 400 years, so a day/month/weekday
+ * combination that exists at all occurs within 401 years of any date.
+ */
+export const SEARCH_YEARS = 401;
 
 /** next[v] = the smallest allowed value >= v, or -1; indexes up to max + 1 (always -1). */
 function nextTable(values: readonly number[], max: number): Int16Array {
@@ -46,13 +49,15 @@ export class CronMatcher {
   }
 
   /**
-   * The first matching local time (local ms, whole seconds) at or after `from`, or null when there is
-   * none within 401 years or before year 10000. Day and day-of-week must both match (AND).
+   * The first matching local time (local ms, whole seconds) at or after `from` and before `limit`, or
+   * null when there is none within 401 years or before year 10000. Day and day-of-week must both match
+   * (AND, reference §2).
    */
-  matchFrom(from: number): number | null {
+  matchFrom(from: number, limit = LOCAL_LIMIT): number | null {
     const start = civilFromLocalMs(ceilToSecond(from));
     let { year, month, day, hour, minute, second } = start;
-    const lastYear = start.year + SEARCH_YEARS;
+    const end = Math.min(limit, LOCAL_LIMIT);
+    const lastYear = Math.min(start.year + SEARCH_YEARS, civilFromLocalMs(end).year);
     for (;;) {
       if (month > 12) {
         year++;
@@ -107,7 +112,7 @@ export class CronMatcher {
         continue;
       }
       const local = localMs(year, month, day, hour, minute, s);
-      return local < LOCAL_LIMIT ? local : null;
+      return local < end ? local : null;
     }
   }
 

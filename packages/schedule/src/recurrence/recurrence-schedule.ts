@@ -1,6 +1,6 @@
 import { type CompileOptions, type Schedule, instantOf } from "../schedule.ts";
 import { DAY_MS, HOUR_MS, MINUTE_MS, civilFromLocalMs, floorDiv, weekdayOfDays } from "../time/civil.ts";
-import { LAST_INSTANT, clampAfter } from "../time/range.ts";
+import { LAST_INSTANT, searchFrom } from "../time/range.ts";
 import { type Zone, getZone } from "../time/zone.ts";
 import { describeRecurrence } from "./describe.ts";
 import { type LocalSeries, timesOfDay } from "./local-series.ts";
@@ -43,7 +43,8 @@ export class RecurrenceSchedule implements Schedule {
   }
 
   next(after: Date): Date | null {
-    const t = this.nextInstant(clampAfter(instantOf(after, "after")));
+    const from = searchFrom(instantOf(after, "after"));
+    const t = from === null ? null : this.nextInstant(from);
     return t === null || t > LAST_INSTANT ? null : new Date(t);
   }
 }

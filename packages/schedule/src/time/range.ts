@@ -7,6 +7,7 @@ import { LOCAL_LIMIT, localMs } from "./civil.ts";
 export const FIRST_INSTANT = localMs(1, 1, 2);
 export const LAST_INSTANT = LOCAL_LIMIT - 1;
 
-export function clampAfter(after: number): number {
-  return Math.max(after, FIRST_INSTANT);
+/** Where a search for the next occurrence after `after` starts, or null when it is past the range. */
+export function searchFrom(after: number): number | null {
+  return after >= LAST_INSTANT ? null : Math.max(after, FIRST_INSTANT);
 }

@@ -19,6 +19,8 @@ export type LocalResolution =
 
 /** Instants before this are read with its offset: Intl prints years <= 0 as era years, which we avoid. */
 const EARLIEST_PROBE = localMs(2, 1, 1);
+/** Instants after this are read with its offset, well inside Date's range (±8.64e15 ms). */
+const LATEST_PROBE = localMs(10_002, 1, 1);
 /** Caches are dropped past this many entries so that a long-lived host cannot grow them forever. */
 const MAX_CACHED_HOURS = 200_000;
 
@@ -53,7 +55,7 @@ export class Zone {
 
   /** Offset (local − UTC, ms) in effect at `instant`. */
   offsetAt(instant: number): number {
-    const t = floorToSecond(Math.max(instant, EARLIEST_PROBE));
+    const t = floorToSecond(Math.min(Math.max(instant, EARLIEST_PROBE), LATEST_PROBE));
     const hour = floorDiv(t, HOUR_MS);
     const start = this.hourStartOffset(hour);
     const end = this.hourStartOffset(hour + 1);
@@ -138,7 +140,7 @@ export class Zone {
     let offset = this.hourStartOffsets.get(hour);
     if (offset === undefined) {
       if (this.hourStartOffsets.size >= MAX_CACHED_HOURS) this.hourStartOffsets.clear();
-      offset = this.computeOffset(Math.max(hour * HOUR_MS, EARLIEST_PROBE));
+      offset = this.computeOffset(Math.min(Math.max(hour * HOUR_MS, EARLIEST_PROBE), LATEST_PROBE));
       this.hourStartOffsets.set(hour, offset);
     }
     return offset;
