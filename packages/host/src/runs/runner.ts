@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { ErrorCode, WebJobsError, isWebJobsError } from "../errors.ts";
 import type { HostDeps } from "../host-deps.ts";
 import { splitArguments } from "../jobs/script.ts";
@@ -94,7 +95,9 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     this.active.set(name, entry);
     try {
       await store.insertRun(run);
-      await mkdir(this.deps.paths.runDir(name, run.id), { recursive: true });
+      // Synchronous: a tiny call, where an async one costs a trip through the thread pool on the
+      // way to every spawn.
+      mkdirSync(this.deps.paths.runDir(name, run.id), { recursive: true });
     } catch (error) {
       this.active.delete(name);
       // The store holds one active run per job (a unique index), whichever host started it.
@@ -212,8 +215,11 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       entry.process = process;
       run.status = RunStatus.Running;
       run.pid = process.pid;
-      await store.updateRun(job.name, run.id, { status: RunStatus.Running, pid: process.pid });
+      // The store write happens now (the store is synchronous underneath); listeners hear of the
+      // running process at once, not after other runs' work queued behind this await.
+      const written = store.updateRun(job.name, run.id, { status: RunStatus.Running, pid: process.pid });
       this.emit("status", { ...run });
+      await written;
       log.write("SYS INFO", "Status changed to Running");
 
       const idleSec = job.settings.idle_timeout ?? config.idleTimeoutSec;

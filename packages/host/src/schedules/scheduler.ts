@@ -21,6 +21,8 @@ const MAX_CATCH_UP = 100;
 const MISSED_COUNT_CAP = 100_000;
 const FIRES_KEPT = 500;
 const NEXT_RUNS_SHOWN = 10;
+/** How long one due job may hold the others back (see processInTurn). */
+const TURN_MS = 50;
 
 export interface SchedulerEvents {
   /** A due instant was recorded with this outcome (metrics). */
@@ -59,6 +61,8 @@ interface Armed {
   pendingRetry: { scheduledTime: Date; attempt: number; timer: NodeJS.Timeout | null } | null;
   /** Operations on one job run one after another. */
   ops: Promise<void>;
+  /** Called when a run of this job has started (see processInTurn). */
+  onRunStarted: (() => void) | null;
 }
 
 /**
@@ -221,6 +225,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       catchUp: sameSchedule ? (previous?.catchUp ?? []) : [],
       pendingRetry: null,
       ops: previous?.ops ?? Promise.resolve(),
+      onRunStarted: null,
     };
     if (sameSchedule && previous?.pendingRetry) {
       const { scheduledTime, attempt } = previous.pendingRetry;
@@ -279,12 +284,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.timerDue = Infinity;
     if (!this.running) return;
     const now = Date.now();
+    const due: Armed[] = [];
     for (let top = this.heap.peek(); top && top.due <= now; top = this.heap.peek()) {
       this.heap.pop();
       const armed = this.armed.get(top.name);
-      if (!armed || armed.generation !== top.generation || armed.paused) continue;
-      this.track(this.serially(armed, () => this.process(armed, Date.now())));
+      if (armed && armed.generation === top.generation && !armed.paused) due.push(armed);
     }
+    if (due.length > 0) this.track(this.processInTurn(due));
     if (this.suppressed && this.armed.size > 0) {
       this.track(this.deps.store.suppressSchedules([...this.armed.keys()], new Date(now)));
     }
@@ -292,6 +298,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   // ---- firing ---------------------------------------------------------------------------------
+
+  /**
+   * Jobs due at the same instant are handled one after another, each up to its process start:
+   * the first starts as soon as it can instead of after every job's bookkeeping. One that takes
+   * longer (overlap `replace` waits for the previous run to stop) lets the next go after a moment.
+   */
+  private async processInTurn(due: Armed[]): Promise<void> {
+    for (const armed of due) {
+      const started = new Promise<void>((resolve) => (armed.onRunStarted = resolve));
+      const work = this.serially(armed, () => this.process(armed, Date.now()));
+      this.track(work);
+      // The next job's turn comes once this one's process is started; its bookkeeping goes on.
+      await Promise.race([started, work, delay(TURN_MS)]);
+      armed.onRunStarted = null;
+    }
+  }
 
   /** Handles the occurrences of (cursor, now]: fires one on time, or applies the missed-run policy. */
   private async process(armed: Armed, now: number): Promise<void> {
@@ -453,6 +475,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         : `Retry ${attempt - 1}/${retries} - Schedule - ${expression}`;
     try {
       const run = await runner.start(armed.name, { trigger, scheduledTime: due, attempt });
+      armed.onRunStarted?.();
       await store.updateFire(armed.name, due, { runId: run.id, attempt, outcome, reason: null });
       armed.log.write(
         "SYS INFO",
@@ -599,6 +622,8 @@ function isRetryable(run: RunRecord): boolean {
     run.status === RunStatus.Failed || (run.status === RunStatus.Aborted && run.reason === HOST_LOST_REASON)
   );
 }
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 function floorSecond(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 1000) * 1000);
