@@ -53,19 +53,19 @@ describe("parseSettings", () => {
   const wrong: Array<[string, string]> = [
     [
       '{"stopping_wait_time":"60"}',
-      'settings.job: "stopping_wait_time" must be a whole number of seconds (0 or more), got the string "60"',
+      'settings.job: "stopping_wait_time" must be a whole number of seconds (0 to 2147483), got the string "60"',
     ],
     [
       '{"stopping_wait_time":-1}',
-      'settings.job: "stopping_wait_time" must be a whole number of seconds (0 or more), got the number -1',
+      'settings.job: "stopping_wait_time" must be a whole number of seconds (0 to 2147483), got the number -1',
     ],
     [
       '{"stopping_wait_time":1.5}',
-      'settings.job: "stopping_wait_time" must be a whole number of seconds (0 or more), got the number 1.5',
+      'settings.job: "stopping_wait_time" must be a whole number of seconds (0 to 2147483), got the number 1.5',
     ],
     [
       '{"schedule":5}',
-      'settings.job: "schedule" must be a string (a 6-field NCRONTAB expression), got the number 5',
+      'settings.job: "schedule" must be a 6-field NCRONTAB string or a recurrence object, got the number 5',
     ],
     ['{"is_singleton":"true"}', 'settings.job: "is_singleton" must be true or false, got the string "true"'],
     ['{"is_in_place":1}', 'settings.job: "is_in_place" must be true or false, got the number 1'],
@@ -80,19 +80,24 @@ describe("parseSettings", () => {
     ],
     [
       '{"time_limit":0}',
-      'settings.job: "time_limit" must be a whole number of seconds (1 or more), got the number 0',
+      'settings.job: "time_limit" must be a whole number of seconds (1 to 2147483), got the number 0',
     ],
     [
       '{"time_limit":null}',
-      'settings.job: "time_limit" must be a whole number of seconds (1 or more), got null',
+      'settings.job: "time_limit" must be a whole number of seconds (1 to 2147483), got null',
+    ],
+    [
+      // Longer than a timer can wait: it used to abort every run after a few milliseconds.
+      '{"time_limit":2200000}',
+      'settings.job: "time_limit" must be a whole number of seconds (1 to 2147483), got the number 2200000',
     ],
     [
       '{"idle_timeout":false}',
-      'settings.job: "idle_timeout" must be a whole number of seconds (1 or more), got the boolean false',
+      'settings.job: "idle_timeout" must be a whole number of seconds (1 to 2147483), got the boolean false',
     ],
     [
       '{"idle_timeout":2.5}',
-      'settings.job: "idle_timeout" must be a whole number of seconds (1 or more), got the number 2.5',
+      'settings.job: "idle_timeout" must be a whole number of seconds (1 to 2147483), got the number 2.5',
     ],
   ];
   for (const [text, message] of wrong) {
@@ -103,7 +108,7 @@ describe("parseSettings", () => {
 
   it("names every wrong key at once", () => {
     expect(refusal(() => parseSettings('{"is_singleton":"yes","time_limit":"1h","fine":1}')).message).toBe(
-      'settings.job: "is_singleton" must be true or false, got the string "yes"; "time_limit" must be a whole number of seconds (1 or more), got the string "1h"',
+      'settings.job: "is_singleton" must be true or false, got the string "yes"; "time_limit" must be a whole number of seconds (1 to 2147483), got the string "1h"',
     );
   });
 
@@ -171,7 +176,7 @@ describe("readSettingsFile", () => {
   it("reports a bad file", () => {
     writeFileSync(path.join(dir, "settings.job"), '{ "stopping_wait_time": "60" }');
     expect(refusal(() => readSettingsFile(dir)).message).toBe(
-      'settings.job: "stopping_wait_time" must be a whole number of seconds (0 or more), got the string "60"',
+      'settings.job: "stopping_wait_time" must be a whole number of seconds (0 to 2147483), got the string "60"',
     );
   });
 });
