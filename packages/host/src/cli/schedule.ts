@@ -145,7 +145,8 @@ export function registerScheduleCommands(program: Command): void {
               occurrences: occurrences.map((instant) => instant.toISOString()),
             });
           }
-          process.stdout.write(`${schedule.description} (${timeZone})\n`);
+          const zone = schedule.description.includes(`(${timeZone})`) ? "" : ` (${timeZone})`;
+          process.stdout.write(`${schedule.description}${zone}\n`);
           for (const instant of occurrences)
             process.stdout.write(`${instant.toISOString()}  ${local(instant, timeZone)}\n`);
           if (occurrences.length < count)
