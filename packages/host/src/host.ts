@@ -48,6 +48,8 @@ export interface HostOptions {
   log?: Logger;
   /** Called once with a generated admin credential, to be shown to the user. */
   onGeneratedCredential?: (credential: { username: string; password: string }) => void;
+  /** Wall-clock time for the scheduler (tests make the clock jump); default Date.now. */
+  clock?: () => number;
 }
 
 /**
@@ -99,7 +101,7 @@ export class Host {
     };
     this.runner = new TriggeredRunner(deps);
     this.supervisor = new ContinuousSupervisor(deps);
-    this.scheduler = new Scheduler({ ...deps, runner: this.runner });
+    this.scheduler = new Scheduler({ ...deps, runner: this.runner, clock: options.clock });
     this.registry.versionsInUse = (type, name) =>
       type === JobType.Triggered ? this.runner.versionsInUse(name) : this.supervisor.versionsInUse(name);
     this.registry.scheduleProblem = (settings) => scheduleProblem(settings, config.timeZone);

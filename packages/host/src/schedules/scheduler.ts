@@ -31,6 +31,8 @@ export interface SchedulerEvents {
 
 export interface SchedulerDeps extends HostDeps {
   runner: TriggeredRunner;
+  /** Wall-clock time in ms; tests make it jump. */
+  clock?: () => number;
 }
 
 /** What the API shows of a job's schedule. */
@@ -86,6 +88,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     super();
   }
 
+  private now(): number {
+    return this.deps.clock ? this.deps.clock() : Date.now();
+  }
+
   /** WEBJOBS_STOPPED or WEBJOBS_DISABLE_SCHEDULE: occurrences pass without running or counting as missed. */
   private get suppressed(): boolean {
     return this.deps.config.stopped || this.deps.config.disableSchedule;
@@ -126,7 +132,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /** The schedule of a job as the API shows it, or null when it has none (or an invalid one). */
-  view(name: string, now = new Date()): ScheduleView | null {
+  view(name: string, now = new Date(this.now())): ScheduleView | null {
     const armed = this.armed.get(name);
     if (!armed) return null;
     const { schedule, timeZone } = armed.schedule;
@@ -150,7 +156,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Pauses a job's schedule (kept across restarts and redeploys); on-demand runs still work. */
   async pause(name: string): Promise<void> {
     const armed = await this.requireArmed(name);
-    await this.deps.store.setSchedulePaused(name, true, new Date());
+    await this.deps.store.setSchedulePaused(name, true, new Date(this.now()));
     await this.serially(armed, async () => {
       armed.paused = true;
       armed.generation = ++this.generation;
@@ -161,7 +167,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Resumes a paused schedule; what fell due while paused is neither run nor missed. */
   async resume(name: string): Promise<void> {
     await this.requireArmed(name);
-    await this.deps.store.setSchedulePaused(name, false, new Date());
+    await this.deps.store.setSchedulePaused(name, false, new Date(this.now()));
     this.logFor(name).write("SYS INFO", "Schedule resumed");
     await this.arm(await this.deps.registry.require(JobType.Triggered, name));
   }
@@ -201,7 +207,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     try {
       const probe = jobScheduleOf(job.settings, config.timeZone);
       if (!probe) return;
-      state = await store.armSchedule(job.name, probe.key, new Date());
+      state = await store.armSchedule(job.name, probe.key, new Date(this.now()));
       // A recurrence without startTime starts when its schedule was first armed (persisted).
       schedule = jobScheduleOf(job.settings, config.timeZone, floorSecond(state.armedAt))!;
     } catch (error) {
@@ -237,7 +243,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       log.write("SYS INFO", `Schedule ${schedule.schedule.expression} is paused`);
       return;
     }
-    await this.serially(armed, () => this.process(armed, Date.now()));
+    await this.serially(armed, () => this.process(armed, this.now()));
   }
 
   private forget(name: string): Promise<void> {
@@ -260,7 +266,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       return;
     }
     this.heap.push({ due: next.getTime(), name: armed.name, generation: armed.generation });
-    const wait = next.getTime() - Date.now();
+    const wait = next.getTime() - this.now();
     armed.log.write(
       "SYS INFO",
       `Scheduling WebJob with ${armed.schedule.schedule.expression} next schedule expected in ${formatDuration(wait)}`,
@@ -271,7 +277,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private rearmTimer(): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
-    const now = Date.now();
+    const now = this.now();
     const top = this.heap.peek();
     const delay = Math.max(0, Math.min(MAX_SLEEP_MS, top ? top.due - now : MAX_SLEEP_MS));
     this.timerDue = now + delay;
@@ -283,7 +289,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.timer = null;
     this.timerDue = Infinity;
     if (!this.running) return;
-    const now = Date.now();
+    const now = this.now();
     const due: Armed[] = [];
     for (let top = this.heap.peek(); top && top.due <= now; top = this.heap.peek()) {
       this.heap.pop();
@@ -307,7 +313,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private async processInTurn(due: Armed[]): Promise<void> {
     for (const armed of due) {
       const started = new Promise<void>((resolve) => (armed.onRunStarted = resolve));
-      const work = this.serially(armed, () => this.process(armed, Date.now()));
+      const work = this.serially(armed, () => this.process(armed, this.now()));
       this.track(work);
       // The next job's turn comes once this one's process is started; its bookkeeping goes on.
       await Promise.race([started, work, delay(TURN_MS)]);
@@ -458,7 +464,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       attempt: 1,
       reason: extra.reason ?? null,
       retryAt: null,
-      recordedAt: new Date(),
+      recordedAt: new Date(this.now()),
     };
     const recorded = await this.deps.store.recordFire(fire);
     if (recorded) this.emit("fire", armed.name, outcome);
@@ -525,7 +531,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const { policies } = armed.schedule;
     const retry = run.attempt!;
     const delaySeconds = retryDelaySeconds(policies, retry);
-    const retryAt = new Date(Date.now() + delaySeconds * 1000);
+    const retryAt = new Date(this.now() + delaySeconds * 1000);
     const why = `attempt ${retry} ended ${run.status}${run.reason ? ` (${run.reason})` : ""}`;
     await this.deps.store.updateFire(run.jobName, run.scheduledTime!, { retryAt, reason: why });
     armed.log.write(
@@ -540,7 +546,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const pending = { scheduledTime, attempt, timer: null as NodeJS.Timeout | null };
     pending.timer = setTimeout(
       () => this.track(this.serially(armed, () => this.retry(armed, pending))),
-      Math.max(0, retryAt.getTime() - Date.now()),
+      Math.max(0, retryAt.getTime() - this.now()),
     );
     pending.timer.unref();
     armed.pendingRetry = pending;
