@@ -13,6 +13,7 @@ import type { HostConfig } from "./config.ts";
 import { ContinuousSupervisor } from "./continuous/supervisor.ts";
 import { JobRegistry } from "./jobs/registry.ts";
 import { SiteWatcher } from "./jobs/site-watcher.ts";
+import { SiteDeployer } from "./deploy/site-deployer.ts";
 import { DataLock } from "./data-lock.ts";
 import { HostPaths } from "./paths.ts";
 import { ProcSampler } from "./runs/proc-sampler.ts";
@@ -71,6 +72,7 @@ export class Host {
   readonly hooks: WebHooks;
   readonly metrics: HostMetrics;
   private readonly watcher: SiteWatcher;
+  readonly deployer: SiteDeployer;
   private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
   private state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
@@ -125,6 +127,14 @@ export class Host {
       }
     });
     this.watcher = new SiteWatcher(this.paths, this.registry, this.log, config.watchDebounceMs);
+    this.deployer = new SiteDeployer({
+      paths: this.paths,
+      registry: this.registry,
+      store: this.store,
+      watcher: this.watcher,
+      log: this.log,
+      zipLimits: { maxEntries: config.zipMaxEntries, maxUnpackedBytes: config.zipMaxUnpackedBytes },
+    });
   }
 
   /** The HTTP app, built on first use (tests inject requests into it without listening). */
@@ -142,6 +152,7 @@ export class Host {
       instanceId: this.instanceId,
       log: this.log,
       startedAt: new Date(),
+      deployer: this.deployer,
     });
     return this.app;
   }
@@ -170,6 +181,7 @@ export class Host {
     } else {
       await app.ready();
     }
+    await this.deployer.start();
     await this.watcher.start();
     await this.supervisor.start();
     await this.scheduler.start(recovered.aborted);
@@ -192,6 +204,8 @@ export class Host {
     this.stopping ??= (async () => {
       this.state = "stopping";
       const closing = this.app?.close();
+      // A deployment in progress restarts the watcher when it ends: let it end first.
+      await this.deployer.stop();
       await this.watcher.stop();
       await this.scheduler.stop();
       this.log.debug("stopping: folder watcher and scheduler stopped");

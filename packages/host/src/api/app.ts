@@ -9,6 +9,8 @@ import { eventsRoute } from "./live/events-route.ts";
 import { LiveEvents } from "./live/live-events.ts";
 import { continuousRoutes } from "./routes/continuous.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
+import { deploymentRoutes } from "./routes/deployments.ts";
+import { siteDeployRoutes } from "./routes/site-deploy.ts";
 import { hookRoutes } from "./routes/hooks.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { passthroughRoutes } from "./routes/passthrough.ts";
@@ -110,6 +112,8 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   runsRoutes(app, ctx);
   tokenRoutes(app, ctx);
   eventsRoute(app, live);
+  deploymentRoutes(app, ctx);
+  await siteDeployRoutes(app, ctx);
   await dashboardRoutes(app);
   return app;
 }

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Credentials } from "../auth/credentials.ts";
 import type { HostConfig } from "../config.ts";
 import type { SupervisorEvents } from "../continuous/supervisor.ts";
+import type { SiteDeployer } from "../deploy/site-deployer.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostMetrics } from "../metrics/metrics.ts";
 import type { HostPaths } from "../paths.ts";
@@ -41,4 +42,6 @@ export interface ApiContext {
   instanceId: string;
   log: Logger;
   startedAt: Date;
+  /** Site deployments: zip deploy, OneDeploy, git push (deploy/). */
+  deployer: SiteDeployer;
 }

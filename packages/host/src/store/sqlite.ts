@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import type { DeploymentLogEntry, DeploymentPatch, DeploymentRecord } from "../deploy/types.ts";
 import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 import { loadMigrations } from "./migrations.ts";
 import {
@@ -74,6 +75,33 @@ function scheduleStateFromRow(row: Row): ScheduleState {
     paused: row.paused === 1,
   };
 }
+
+function deploymentFromRow(row: Row): DeploymentRecord {
+  return {
+    id: row.id as string,
+    status: row.status as DeploymentRecord["status"],
+    statusText: row.status_text as string,
+    author: (row.author as string | null) ?? null,
+    authorEmail: (row.author_email as string | null) ?? null,
+    deployer: row.deployer as string,
+    message: row.message as string,
+    progress: row.progress as string,
+    receivedTime: date(row.received_time),
+    startTime: date(row.start_time),
+    endTime: maybeDate(row.end_time),
+    complete: row.complete === 1,
+    isReadonly: row.is_readonly === 1,
+  };
+}
+
+const deploymentColumns: Record<keyof DeploymentPatch, string> = {
+  status: "status",
+  statusText: "status_text",
+  progress: "progress",
+  endTime: "end_time",
+  complete: "complete",
+  message: "message",
+};
 
 /** A violated UNIQUE constraint, index or primary key. */
 const isUniqueViolation = (error: unknown): boolean =>
@@ -505,5 +533,130 @@ export class SqliteStore implements Store {
       this.db.prepare("DELETE FROM fires WHERE job_name = ?").run(jobName);
       this.db.prepare("DELETE FROM schedule_state WHERE job_name = ?").run(jobName);
     })();
+  }
+
+  async insertDeployment(d: DeploymentRecord, replace = false): Promise<void> {
+    const insert = this.db.transaction(() => {
+      const existing = this.db.prepare("SELECT complete FROM deployments WHERE id = ?").get(d.id) as
+        | Row
+        | undefined;
+      if (existing) {
+        if (!replace || existing.complete !== 1) {
+          throw new StoreConflictError(`A deployment with id '${d.id}' exists.`);
+        }
+        this.db.prepare("DELETE FROM deployment_log WHERE deployment_id = ?").run(d.id);
+        this.db.prepare("DELETE FROM deployments WHERE id = ?").run(d.id);
+      }
+      this.db
+        .prepare(
+          `INSERT INTO deployments (id, status, status_text, author, author_email, deployer, message, progress,
+             received_time, start_time, end_time, complete, is_readonly, seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployments))`,
+        )
+        .run(
+          d.id,
+          d.status,
+          d.statusText,
+          d.author,
+          d.authorEmail,
+          d.deployer,
+          d.message,
+          d.progress,
+          d.receivedTime.getTime(),
+          d.startTime.getTime(),
+          d.endTime?.getTime() ?? null,
+          d.complete ? 1 : 0,
+          d.isReadonly ? 1 : 0,
+        );
+    });
+    try {
+      insert.immediate();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new StoreConflictError("Another deployment is in progress.");
+      throw error;
+    }
+  }
+
+  async updateDeployment(id: string, patch: DeploymentPatch): Promise<void> {
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return;
+    const sets = entries.map(([k]) => `${deploymentColumns[k as keyof DeploymentPatch]} = ?`).join(", ");
+    const values = entries.map(([, v]) => (typeof v === "boolean" ? (v ? 1 : 0) : toDb(v)));
+    this.db.prepare(`UPDATE deployments SET ${sets} WHERE id = ?`).run(...values, id);
+  }
+
+  async getDeployment(id: string): Promise<DeploymentRecord | null> {
+    const row = this.db.prepare("SELECT * FROM deployments WHERE id = ?").get(id) as Row | undefined;
+    return row ? deploymentFromRow(row) : null;
+  }
+
+  async listDeployments(limit: number): Promise<DeploymentRecord[]> {
+    const rows = this.db.prepare("SELECT * FROM deployments ORDER BY seq DESC LIMIT ?").all(limit) as Row[];
+    return rows.map(deploymentFromRow);
+  }
+
+  async lastSuccessfulDeployment(): Promise<DeploymentRecord | null> {
+    const row = this.db
+      .prepare("SELECT * FROM deployments WHERE status = 4 ORDER BY seq DESC LIMIT 1")
+      .get() as Row | undefined;
+    return row ? deploymentFromRow(row) : null;
+  }
+
+  async failIncompleteDeployments(at: Date, reason: string): Promise<string[]> {
+    return this.db.transaction(() => {
+      const ids = (this.db.prepare("SELECT id FROM deployments WHERE complete = 0").all() as Row[]).map(
+        (r) => r.id as string,
+      );
+      this.db
+        .prepare(
+          "UPDATE deployments SET status = 3, status_text = ?, complete = 1, end_time = ? WHERE complete = 0",
+        )
+        .run(reason, at.getTime());
+      return ids;
+    })();
+  }
+
+  async pruneDeployments(keep: number): Promise<void> {
+    this.db.transaction(() => {
+      const cut = this.db
+        .prepare("SELECT seq FROM deployments ORDER BY seq DESC LIMIT 1 OFFSET ?")
+        .get(keep - 1) as Row | undefined;
+      if (!cut) return;
+      this.db
+        .prepare(
+          "DELETE FROM deployment_log WHERE deployment_id IN (SELECT id FROM deployments WHERE seq < ? AND complete = 1)",
+        )
+        .run(cut.seq);
+      this.db.prepare("DELETE FROM deployments WHERE seq < ? AND complete = 1").run(cut.seq);
+    })();
+  }
+
+  async addDeploymentLog(e: DeploymentLogEntry): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO deployment_log (deployment_id, seq, id, log_time, message, type, parent_id)
+         VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployment_log WHERE deployment_id = ?), ?, ?, ?, ?, ?)`,
+      )
+      .run(e.deploymentId, e.deploymentId, e.id, e.logTime.getTime(), e.message, e.type, e.parentId);
+  }
+
+  async listDeploymentLog(deploymentId: string, parentId: string | null): Promise<DeploymentLogEntry[]> {
+    const rows = (
+      parentId === null
+        ? this.db
+            .prepare("SELECT * FROM deployment_log WHERE deployment_id = ? AND parent_id IS NULL ORDER BY seq")
+            .all(deploymentId)
+        : this.db
+            .prepare("SELECT * FROM deployment_log WHERE deployment_id = ? AND parent_id = ? ORDER BY seq")
+            .all(deploymentId, parentId)
+    ) as Row[];
+    return rows.map((row) => ({
+      deploymentId: row.deployment_id as string,
+      id: row.id as string,
+      logTime: date(row.log_time),
+      message: row.message as string,
+      type: row.type as DeploymentLogEntry["type"],
+      parentId: (row.parent_id as string | null) ?? null,
+    }));
   }
 }

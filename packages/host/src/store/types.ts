@@ -9,6 +9,7 @@
  *   that a host restarted after a crash can find and kill what its predecessor left behind.
  * - instance: one running host process (one per machine, several when sharing PostgreSQL).
  */
+import type { DeploymentLogEntry, DeploymentPatch, DeploymentRecord } from "../deploy/types.ts";
 import type { JobSettings } from "../jobs/settings.ts";
 import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 
@@ -195,4 +196,23 @@ export interface Store {
   /** Keeps the newest `keep` fires of a job. */
   pruneFires(jobName: string, keep: number): Promise<void>;
   deleteSchedule(jobName: string): Promise<void>;
+
+  /**
+   * Records a deployment. Throws StoreConflictError when another deployment is in progress, or
+   * when the id is taken and `replace` is false (with `replace`, a finished one is replaced).
+   */
+  insertDeployment(deployment: DeploymentRecord, replace?: boolean): Promise<void>;
+  updateDeployment(id: string, patch: DeploymentPatch): Promise<void>;
+  getDeployment(id: string): Promise<DeploymentRecord | null>;
+  /** Newest first. */
+  listDeployments(limit: number): Promise<DeploymentRecord[]>;
+  /** End time of the newest successful deployment, and its id. */
+  lastSuccessfulDeployment(): Promise<DeploymentRecord | null>;
+  /** Marks deployments left in progress (a host that died) as failed; returns their ids. */
+  failIncompleteDeployments(at: Date, reason: string): Promise<string[]>;
+  /** Keeps the newest `keep` deployments and their logs. */
+  pruneDeployments(keep: number): Promise<void>;
+  addDeploymentLog(entry: DeploymentLogEntry): Promise<void>;
+  /** Entries of a deployment in order: top-level ones, or the details of `parentId`. */
+  listDeploymentLog(deploymentId: string, parentId: string | null): Promise<DeploymentLogEntry[]>;
 }

@@ -1,0 +1,108 @@
+import { randomBytes } from "node:crypto";
+import { cp, mkdir, readdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { extractZip, type ZipLimits } from "../jobs/zip.ts";
+import { resolveInside } from "./safe-path.ts";
+
+/** What a deployment does to the site folder. `target` is relative to the site ("" = all of it). */
+export type SiteChange =
+  | { kind: "zip"; zip: string; target: string; clean: boolean }
+  | { kind: "file"; file: string; target: string };
+
+/**
+ * Staging and swap folders live beside the site folder (same file system, so the swap is two
+ * renames) and are hidden: `.{site}.deploy-…` and `.{site}.old-…`.
+ */
+const siblingName = (site: string, kind: "deploy" | "old") =>
+  path.join(path.dirname(site), `.${path.basename(site)}.${kind}-${randomBytes(6).toString("hex")}`);
+
+/** Removes staging and old folders a host that died mid-deploy left beside the site. */
+export async function removeLeftovers(site: string): Promise<void> {
+  const prefix = `.${path.basename(site)}.`;
+  const names = await readdir(path.dirname(site)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith(prefix) && /\.(deploy|old)-[0-9a-f]{12}$/.test(name)) {
+      await rm(path.join(path.dirname(site), name), { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Builds the next site folder in a staging folder, without touching the current one: a whole-site
+ * clean zip is unpacked straight into it; anything else starts from a copy of the current site.
+ * Throws (after removing the staging folder) for a zip that is refused or damaged.
+ */
+export async function stageSite(
+  site: string,
+  change: SiteChange,
+  limits: ZipLimits,
+  note: (message: string) => Promise<void>,
+): Promise<string> {
+  const staging = siblingName(site, "deploy");
+  try {
+    const wholeSite = change.kind === "zip" && change.target === "" && change.clean;
+    await mkdir(staging, { recursive: true });
+    if (!wholeSite) {
+      await cp(site, staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true }).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOENT") throw error;
+        },
+      );
+    }
+    if (change.kind === "file") {
+      const file = resolveInside(staging, change.target);
+      await mkdir(path.dirname(file), { recursive: true });
+      await rm(file, { recursive: true, force: true });
+      await cp(change.file, file);
+      await note(`Copied the file to '${change.target}'.`);
+      return staging;
+    }
+    const dest = change.target === "" ? staging : resolveInside(staging, change.target);
+    if (change.clean || wholeSite) {
+      if (dest !== staging) await rm(dest, { recursive: true, force: true });
+      await mkdir(dest, { recursive: true });
+      const { entries, bytes } = await extractZip(change.zip, dest, limits);
+      await note(`Unpacked ${entries} entries (${bytes} bytes) into '${change.target || "/"}'.`);
+    } else {
+      // Incremental: unpacked aside (the guards refuse collisions inside the zip), then laid over.
+      const aside = siblingName(site, "deploy");
+      try {
+        await mkdir(aside, { recursive: true });
+        const { entries, bytes } = await extractZip(change.zip, aside, limits);
+        await mkdir(dest, { recursive: true });
+        await cp(aside, dest, { recursive: true, force: true });
+        await note(`Unpacked ${entries} entries (${bytes} bytes) over '${change.target || "/"}'.`);
+      } finally {
+        await rm(aside, { recursive: true, force: true });
+      }
+    }
+    return staging;
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Puts the staged folder in place of the site by two renames and returns the previous site folder
+ * (to be removed by the caller), or null when there was none. If the second rename fails the
+ * previous folder is put back.
+ */
+export async function swapSite(site: string, staging: string): Promise<string | null> {
+  await mkdir(path.dirname(site), { recursive: true });
+  const old = siblingName(site, "old");
+  const hadOld = await rename(site, old).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return false;
+      throw error;
+    },
+  );
+  try {
+    await rename(staging, site);
+  } catch (error) {
+    if (hadOld) await rename(old, site);
+    throw error;
+  }
+  return hadOld ? old : null;
+}
