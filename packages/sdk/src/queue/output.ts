@@ -1,0 +1,50 @@
+import type { QueueClient } from "@azure/storage-queue";
+import { storageAccount } from "../storage/connection.ts";
+import { encodeBody, type MessageEncoding } from "./encoding.ts";
+
+const created = new Set<string>();
+type Notify = (setting: string, queueName: string) => void;
+let notify: Notify = () => {};
+
+/** Same-process listeners are woken when an output writes to their queue (no wait for the next poll). */
+export function onQueueWrite(listener: Notify): void {
+  notify = listener;
+}
+
+async function ensureQueue(setting: string, queue: QueueClient): Promise<void> {
+  const key = `${setting}/${queue.name}`;
+  if (created.has(key)) return;
+  await queue.createIfNotExists();
+  created.add(key);
+}
+
+/**
+ * Sends a queue output value: a string is one message, an object one JSON message (with
+ * `$AzureWebJobsParentId`, the writer's invocation), an array one message per element.
+ */
+export async function sendToQueue(
+  connection: string | undefined,
+  queueName: string,
+  value: unknown,
+  parentId: string,
+  encoding: MessageEncoding = "base64",
+): Promise<void> {
+  const account = storageAccount(connection);
+  const queue = account.queues.getQueueClient(queueName);
+  await ensureQueue(account.setting, queue);
+  const items = Array.isArray(value) ? value : [value];
+  for (const item of items) {
+    await queue.sendMessage(encodeBody(messageBytes(item, parentId), encoding));
+  }
+  notify(account.setting, queueName);
+}
+
+function messageBytes(item: unknown, parentId: string): Buffer {
+  if (Buffer.isBuffer(item)) return item;
+  if (item instanceof Uint8Array) return Buffer.from(item);
+  if (typeof item === "string") return Buffer.from(item, "utf8");
+  if (item !== null && typeof item === "object") {
+    return Buffer.from(JSON.stringify({ ...item, $AzureWebJobsParentId: parentId }), "utf8");
+  }
+  return Buffer.from(JSON.stringify(item), "utf8");
+}
