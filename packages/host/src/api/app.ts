@@ -11,6 +11,7 @@ import { continuousRoutes } from "./routes/continuous.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
 import { siteDeployRoutes } from "./routes/site-deploy.ts";
+import { siteZipRoutes } from "./routes/site-zip.ts";
 import { hookRoutes } from "./routes/hooks.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { passthroughRoutes } from "./routes/passthrough.ts";
@@ -114,6 +115,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   eventsRoute(app, live);
   deploymentRoutes(app, ctx);
   await siteDeployRoutes(app, ctx);
+  await siteZipRoutes(app, ctx);
   await dashboardRoutes(app);
   return app;
 }

@@ -10,7 +10,7 @@ export function resolveInside(root: string, relative: string, what = "path"): st
   const cleaned = relative.replace(/\\/g, "/").replace(/^\/+/, "");
   if (cleaned.includes("\0")) throw refused(what, relative, "it contains a NUL character");
   if (/^[A-Za-z]:/.test(cleaned)) throw refused(what, relative, "it starts with a drive letter");
-  if (cleaned.split("/").some((segment) => segment === "..")) {
+  if (cleaned.split("/").some((segment) => decodesToDots(segment))) {
     throw refused(what, relative, "it climbs out of its root with '..'");
   }
   const target = path.resolve(root, cleaned);
@@ -18,6 +18,22 @@ export function resolveInside(root: string, relative: string, what = "path"): st
     throw refused(what, relative, "it leads outside its root");
   }
   return target;
+}
+
+/** `..`, also when escaped once or twice more (`%2e%2e`, `%252e%252e`): no client means those as names. */
+function decodesToDots(segment: string): boolean {
+  let value = segment;
+  for (let i = 0; i < 3; i++) {
+    if (value === "..") return true;
+    try {
+      const decoded = decodeURIComponent(value);
+      if (decoded === value) return false;
+      value = decoded;
+    } catch {
+      return false;
+    }
+  }
+  return value === "..";
 }
 
 function refused(what: string, value: string, reason: string): WebJobsError {
