@@ -13,6 +13,7 @@ import { deploymentRoutes } from "./routes/deployments.ts";
 import { siteDeployRoutes } from "./routes/site-deploy.ts";
 import { siteZipRoutes } from "./routes/site-zip.ts";
 import { hookRoutes } from "./routes/hooks.ts";
+import { invocationRoutes } from "./routes/invocations.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { passthroughRoutes } from "./routes/passthrough.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
@@ -110,6 +111,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   await passthroughRoutes(app, ctx);
   vfsRoutes(app, ctx);
   hookRoutes(app, ctx);
+  invocationRoutes(app, ctx);
   runsRoutes(app, ctx);
   tokenRoutes(app, ctx);
   eventsRoute(app, live);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { formatDuration, formatKuduTime } from "../runs/kudu-format.ts";
+import { usesSdk } from "../sdk/invocations.ts";
 import type { ScheduleView } from "../schedules/scheduler.ts";
 import type { JobRecord, RunRecord } from "../store/types.ts";
 
@@ -76,7 +77,7 @@ export function jobJson(
     extra_info_url: `${base}/#/jobs/${job.type}/${encodeURIComponent(job.name)}`,
     type: job.type,
     error: job.error,
-    using_sdk: false,
+    using_sdk: usesSdk(job.type, job.name),
     settings: job.settings,
   };
   if (job.type === "triggered") {
