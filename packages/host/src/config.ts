@@ -70,6 +70,18 @@ const configSchema = z.object({
   password: z.string().min(1).optional(),
   watchDebounceMs: z.coerce.number().int().min(0).default(1000),
   instanceId: z.string().min(1).optional(),
+  // TLS: PEM files; without them the host refuses non-loopback addresses unless insecureHttp.
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  insecureHttp: boolish.default(false),
+  // The key of secret app settings (32 bytes, base64 or hex); else <data>/secret.key.
+  secretKey: z.string().min(1).optional(),
+  sessionHours: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(12),
+  auditRetentionDays: z.coerce.number().positive().default(90),
 });
 
 export type HostConfig = Omit<z.output<typeof configSchema>, "siteDir"> & { siteDir: string };
@@ -100,6 +112,12 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   password: "WEBJOBS_PASSWORD",
   watchDebounceMs: "WEBJOBS_WATCH_DEBOUNCE_MS",
   instanceId: "WEBJOBS_INSTANCE_ID",
+  tlsCert: "WEBJOBS_TLS_CERT",
+  tlsKey: "WEBJOBS_TLS_KEY",
+  insecureHttp: "WEBJOBS_INSECURE_HTTP",
+  secretKey: "WEBJOBS_SECRET_KEY",
+  sessionHours: "WEBJOBS_SESSION_HOURS",
+  auditRetentionDays: "WEBJOBS_AUDIT_RETENTION_DAYS",
 };
 
 export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): HostConfig {

@@ -13,6 +13,7 @@ export const ErrorCode = {
   Conflict: "conflict",
   Stopped: "stopped",
   Unauthorized: "unauthorized",
+  Forbidden: "forbidden",
   InterpreterMissing: "interpreter_missing",
   Internal: "internal",
 } as const;

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AppSettings } from "./appsettings/app-settings.ts";
 import type { HostConfig } from "./config.ts";
 import type { JobRegistry } from "./jobs/registry.ts";
 import type { HostPaths } from "./paths.ts";
@@ -14,4 +15,6 @@ export interface HostDeps {
   sampler: ProcSampler;
   instanceId: string;
   log: Logger;
+  /** Environment variables and secret masking for job processes (none in some tests). */
+  appSettings?: Pick<AppSettings, "forJob">;
 }

@@ -6,6 +6,11 @@ import pino, { type Logger } from "pino";
 import pinoPretty from "pino-pretty";
 import { buildApp } from "./api/app.ts";
 import { Credentials } from "./auth/credentials.ts";
+import { Sessions } from "./auth/sessions.ts";
+import { AppSettings } from "./appsettings/app-settings.ts";
+import { SecurityHousekeeping } from "./audit/retention.ts";
+import { SecretBox } from "./secrets/secret-box.ts";
+import { checkListenPolicy } from "./tls/tls-options.ts";
 import { runJson } from "./api/kudu-json.ts";
 import { WebHooks } from "./hooks/web-hooks.ts";
 import { HostMetrics } from "./metrics/metrics.ts";
@@ -68,6 +73,9 @@ export class Host {
   readonly supervisor: ContinuousSupervisor;
   readonly scheduler: Scheduler;
   readonly credentials: Credentials;
+  readonly sessions: Sessions;
+  readonly appSettings: AppSettings;
+  private readonly housekeeping: SecurityHousekeeping;
   readonly sampler = new ProcSampler();
   readonly hooks: WebHooks;
   readonly metrics: HostMetrics;
@@ -88,6 +96,13 @@ export class Host {
     this.log = options.log ?? hostLogger();
     this.store = new SqliteStore(this.paths.database);
     this.credentials = new Credentials(this.store);
+    this.sessions = new Sessions(this.store, config.sessionHours * 3600_000);
+    this.appSettings = new AppSettings(
+      this.store,
+      () => SecretBox.load(config.secretKey, this.paths.secretKeyFile),
+      this.log,
+    );
+    this.housekeeping = new SecurityHousekeeping(this.store, config.auditRetentionDays, this.log);
     this.registry = new JobRegistry(this.store, this.paths, {
       maxEntries: config.zipMaxEntries,
       maxUnpackedBytes: config.zipMaxUnpackedBytes,
@@ -100,6 +115,7 @@ export class Host {
       sampler: this.sampler,
       instanceId: this.instanceId,
       log: this.log,
+      appSettings: this.appSettings,
     };
     this.runner = new TriggeredRunner(deps);
     this.supervisor = new ContinuousSupervisor(deps);
@@ -147,6 +163,8 @@ export class Host {
       continuous: this.supervisor,
       schedules: this.scheduler,
       credentials: this.credentials,
+      sessions: this.sessions,
+      appSettings: this.appSettings,
       store: this.store,
       metrics: this.metrics,
       instanceId: this.instanceId,
@@ -160,12 +178,15 @@ export class Host {
   async start({ listen = true }: { listen?: boolean } = {}): Promise<void> {
     if (this.state !== "new") return;
     this.state = "starting";
+    checkListenPolicy(this.config);
     await mkdir(this.config.dataDir, { recursive: true });
     this.dataLock.acquire();
     // Staging left by a host that died mid-upload: never part of any job.
     await rm(this.paths.tmp, { recursive: true, force: true });
     await mkdir(this.paths.tmp, { recursive: true });
     await this.store.migrate();
+    await this.appSettings.start();
+    await this.housekeeping.start();
     const recovered = await recoverAfterCrash({
       store: this.store,
       paths: this.paths,
@@ -217,6 +238,7 @@ export class Host {
       this.log.debug("stopping: HTTP server closed");
       await this.hooks.drain();
       this.sampler.stop();
+      this.housekeeping.stop();
       await this.store.close();
       this.dataLock.release();
       this.log.debug("stopping: store closed");

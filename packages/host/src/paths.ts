@@ -21,6 +21,11 @@ export class HostPaths {
     return path.join(this.dataDir, "webjobs.db");
   }
 
+  /** The key of secret app settings (0600), when WEBJOBS_SECRET_KEY does not give one. */
+  get secretKeyFile(): string {
+    return path.join(this.dataDir, "secret.key");
+  }
+
   get tmp(): string {
     return path.join(this.dataDir, "tmp");
   }

@@ -4,6 +4,12 @@ import { ErrorCode, WebJobsError } from "../errors.ts";
 import { authHook } from "./auth.ts";
 import type { ApiContext } from "./context.ts";
 import { crossSiteGuard } from "./csrf.ts";
+import { appSettingRoutes } from "./routes/app-settings.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { sessionRoutes } from "./routes/session.ts";
+import { userRoutes } from "./routes/users.ts";
+import { registerAccessControl, registerSecurity } from "./security.ts";
+import { tlsServerOptions } from "../tls/tls-options.ts";
 import { handleError } from "./errors.ts";
 import { eventsRoute } from "./live/events-route.ts";
 import { LiveEvents } from "./live/live-events.ts";
@@ -41,6 +47,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: "http" }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    ...tlsServerOptions(ctx.config),
   });
 
   // Uploads stream to disk under our own size limit: every body except JSON arrives unparsed.
@@ -89,9 +96,11 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   app.addHook("onClose", async () => live.close());
 
   app.decorateRequest("principal", null);
+  await registerSecurity(app, ctx);
   // Cross-site requests are refused before authentication, so they never meet a login prompt.
   app.addHook("onRequest", crossSiteGuard());
   app.addHook("onRequest", authHook(ctx.credentials));
+  registerAccessControl(app, ctx);
   app.setErrorHandler((error, request, reply) => {
     // After a refused upload the rest of the body is not read: close the connection.
     if ((error as WebJobsError).code === ErrorCode.TooLarge) reply.header("connection", "close");
@@ -118,6 +127,10 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   deploymentRoutes(app, ctx);
   await siteDeployRoutes(app, ctx);
   await siteZipRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  userRoutes(app, ctx);
+  appSettingRoutes(app, ctx);
+  auditRoutes(app, ctx);
   await dashboardRoutes(app);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Credentials, Principal } from "../auth/credentials.ts";
+import { isPublicRoute } from "./route-rules.ts";
 import { errorBody } from "./errors.ts";
 
 declare module "fastify" {
@@ -54,7 +55,8 @@ export function authHook(credentials: Credentials) {
   const failures = new FailureLimiter(MAX_FAILURES, FAILURE_WINDOW_MS);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const path = request.url.split("?")[0];
-    if (publicPaths.has(path)) return;
+    // Public routes (route-rules.ts) need nothing; a valid session cookie (security.ts) is enough.
+    if (publicPaths.has(path) || isPublicRoute(request) || request.principal) return;
     const retryAfter = failures.blockedFor(request.ip);
     if (retryAfter > 0) {
       await reply

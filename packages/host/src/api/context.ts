@@ -1,6 +1,8 @@
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
+import type { AppSettings } from "../appsettings/app-settings.ts";
 import type { Credentials } from "../auth/credentials.ts";
+import type { Sessions } from "../auth/sessions.ts";
 import type { HostConfig } from "../config.ts";
 import type { SupervisorEvents } from "../continuous/supervisor.ts";
 import type { SiteDeployer } from "../deploy/site-deployer.ts";
@@ -37,6 +39,8 @@ export interface ApiContext {
   continuous: ContinuousControl;
   schedules: ScheduleControl;
   credentials: Credentials;
+  sessions: Sessions;
+  appSettings: AppSettings;
   store: Store;
   metrics: HostMetrics;
   instanceId: string;

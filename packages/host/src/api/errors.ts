@@ -13,6 +13,7 @@ const statusByCode: Record<ErrorCode, number> = {
   [ErrorCode.Conflict]: 409,
   [ErrorCode.Stopped]: 409,
   [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.Forbidden]: 403,
   [ErrorCode.InterpreterMissing]: 400,
   [ErrorCode.Internal]: 500,
 };

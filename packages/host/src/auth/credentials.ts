@@ -1,22 +1,35 @@
 import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
-import { CredentialKind, type Store } from "../store/types.ts";
+import { ErrorCode, WebJobsError } from "../errors.ts";
+import type { Store } from "../store/types.ts";
+import { Role } from "./roles.ts";
 
 /**
  * Users and API tokens. Only hashes are stored: scrypt for passwords (slow on purpose), sha256
  * for tokens (they are 256 random bits, so a fast hash is enough). Successful password checks are
- * remembered for a few minutes so that a busy client does not pay for scrypt on every request.
+ * remembered for a few minutes so that a busy client does not pay for scrypt on every request;
+ * the role is read from the store on every request, so a role change or a removal applies at once.
  */
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 const TOKEN_PREFIX = "wj_";
 const CACHE_MS = 5 * 60_000;
 
+export const PrincipalKind = { Password: "password", Token: "token", Session: "session" } as const;
+export type PrincipalKind = (typeof PrincipalKind)[keyof typeof PrincipalKind];
+
+/** Who a request comes from, and what it may do. */
 export interface Principal {
-  kind: CredentialKind;
+  kind: PrincipalKind;
+  /** User name, or a token's label. */
   name: string;
+  role: Role;
+  /** A token limited to these jobs; null for every job. */
+  jobs: string[] | null;
+  /** The token's id (tokens only). */
+  tokenId?: string;
 }
 
-async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scryptAsync(password, salt, 32);
   return `scrypt$${salt.toString("base64url")}$${key.toString("base64url")}`;
@@ -30,7 +43,7 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
   return timingSafeEqual(actual, expected);
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 export class Credentials {
   private readonly verified = new Map<string, number>();
@@ -38,75 +51,87 @@ export class Credentials {
   constructor(private readonly store: Store) {}
 
   /**
-   * Makes sure an admin can log in. Given a user name and password (from the environment) the
-   * password is set to it; with none, and no user yet, one is generated and returned to be shown
-   * once. Returns the generated password, or null.
+   * Makes sure an admin can log in. Given a user name and password (from the environment) that
+   * user is an admin with that password; with none, and no user yet, one is generated and returned
+   * to be shown once. Returns the generated password, or null.
    */
   async ensureAdmin(
     username?: string,
     password?: string,
   ): Promise<{ username: string; password: string } | null> {
-    const users = await this.store.listCredentials(CredentialKind.Password);
     if (password) {
       const name = username ?? "admin";
-      const existing = users.find((u) => u.username === name);
-      if (existing && (await passwordMatches(password, existing.hash))) return null;
-      if (existing) await this.store.deleteCredential(existing.id);
-      await this.addUser(name, password);
+      const existing = await this.store.auth.getUser(name);
+      if (!existing) {
+        await this.addUser(name, password, Role.Admin);
+        return null;
+      }
+      if (!(await passwordMatches(password, existing.hash))) await this.setPassword(name, password);
+      if (existing.role !== Role.Admin) await this.store.auth.changeRole(name, Role.Admin);
       return null;
     }
-    if (users.length > 0) return null;
+    if ((await this.store.auth.listUsers()).length > 0) return null;
     const generated = { username: username ?? "admin", password: randomBytes(18).toString("base64url") };
-    await this.addUser(generated.username, generated.password);
+    await this.addUser(generated.username, generated.password, Role.Admin);
     return generated;
   }
 
-  async addUser(username: string, password: string): Promise<void> {
-    await this.store.addCredential({
+  /** Adds a user; a 409 when the name is taken. */
+  async addUser(username: string, password: string, role: Role): Promise<void> {
+    const added = await this.store.auth.addUser({
       id: randomUUID(),
-      kind: CredentialKind.Password,
       username,
+      role,
       hash: await hashPassword(password),
       createdAt: new Date(),
     });
+    if (!added) throw new WebJobsError(ErrorCode.Conflict, `A user named '${username}' exists.`);
+  }
+
+  /** Sets a user's password and ends its sessions. */
+  async setPassword(username: string, password: string): Promise<void> {
+    if (!(await this.store.auth.setUserPassword(username, await hashPassword(password)))) {
+      throw new WebJobsError(ErrorCode.NotFound, `No user '${username}'.`);
+    }
+    this.forget();
   }
 
   /** Creates an API token; the secret is returned here and never again. */
-  async createToken(label: string): Promise<{ id: string; token: string }> {
+  async createToken(
+    label: string,
+    role: Role = Role.Admin,
+    jobs: string[] | null = null,
+  ): Promise<{ id: string; token: string }> {
     const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
     const id = randomUUID();
-    await this.store.addCredential({
-      id,
-      kind: CredentialKind.Token,
-      username: label,
-      hash: sha256(token),
-      createdAt: new Date(),
-    });
+    await this.store.auth.addToken({ id, label, role, jobs, hash: sha256(token), createdAt: new Date() });
     return { id, token };
   }
 
   async verifyPassword(username: string, password: string): Promise<Principal | null> {
     const cacheKey = sha256(`${username}\0${password}`);
+    const user = await this.store.auth.getUser(username);
+    if (!user) return null;
     const until = this.verified.get(cacheKey);
-    if (until && until > Date.now()) return { kind: CredentialKind.Password, name: username };
-    const users = await this.store.listCredentials(CredentialKind.Password);
-    for (const user of users) {
-      if (user.username === username && (await passwordMatches(password, user.hash))) {
-        this.verified.set(cacheKey, Date.now() + CACHE_MS);
-        return { kind: CredentialKind.Password, name: username };
-      }
+    if (!(until && until > Date.now())) {
+      if (!(await passwordMatches(password, user.hash))) return null;
+      this.verified.set(cacheKey, Date.now() + CACHE_MS);
     }
-    return null;
+    return { kind: PrincipalKind.Password, name: user.username, role: user.role, jobs: null };
   }
 
   async verifyToken(token: string): Promise<Principal | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
-    const hash = sha256(token);
-    const tokens = await this.store.listCredentials(CredentialKind.Token);
-    const match = tokens.find(
-      (t) => t.hash.length === hash.length && timingSafeEqual(Buffer.from(t.hash), Buffer.from(hash)),
-    );
-    return match ? { kind: CredentialKind.Token, name: match.username } : null;
+    const match = await this.store.auth.findTokenByHash(sha256(token));
+    return match
+      ? {
+          kind: PrincipalKind.Token,
+          name: match.label,
+          role: match.role,
+          jobs: match.jobs,
+          tokenId: match.id,
+        }
+      : null;
   }
 
   /** Forgets cached password checks (after a password change). */

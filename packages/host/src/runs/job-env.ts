@@ -10,9 +10,13 @@ export function jobEnvironment(vars: {
   arguments: string;
   shutdownFile: string;
   port?: number;
+  /** App settings (host-wide and the job's), already opened. */
+  appSettings?: Record<string, string>;
 }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    // Below the host's own variables, which an app setting cannot replace.
+    ...vars.appSettings,
     WEBJOBS_NAME: vars.name,
     WEBJOBS_TYPE: vars.type,
     WEBJOBS_PATH: vars.jobPath,
@@ -24,5 +28,6 @@ export function jobEnvironment(vars: {
   if (vars.port !== undefined) env.WEBJOBS_PORT = String(vars.port);
   // The host's own credentials are not the job's business.
   delete env.WEBJOBS_PASSWORD;
+  delete env.WEBJOBS_SECRET_KEY;
   return env;
 }

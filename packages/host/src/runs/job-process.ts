@@ -19,7 +19,10 @@ export interface JobProcessResult {
   spawnError: string | null;
 }
 
-export interface JobProcessOptions extends Pick<HostDeps, "paths" | "store" | "sampler" | "instanceId"> {
+export interface JobProcessOptions extends Pick<
+  HostDeps,
+  "paths" | "store" | "sampler" | "instanceId" | "appSettings"
+> {
   job: JobRecord;
   log: LogWriter;
   /** Run id for triggered runs, "" for continuous jobs (as in Kudu). */
@@ -44,6 +47,8 @@ export class JobProcess {
   cpuMs: number | null = null;
   peakRssBytes: number | null = null;
   private readonly group: SpawnedGroup;
+  /** Hides the values of secret app settings in the job's output. */
+  private readonly mask: (text: string) => string;
 
   private constructor(private readonly options: JobProcessOptions) {
     const { job, paths, log } = options;
@@ -57,6 +62,8 @@ export class JobProcess {
 
     mkdirSync(path.dirname(options.shutdownFile), { recursive: true });
     const scriptDir = path.dirname(scriptPath);
+    const appSettings = options.appSettings?.forJob(job.name);
+    this.mask = appSettings?.mask ?? ((text) => text);
     log.write(
       "SYS INFO",
       `Run script '${path.basename(scriptPath)}' with script host - '${interpreter.hostName}'`,
@@ -72,6 +79,7 @@ export class JobProcess {
         arguments: options.argumentsText,
         shutdownFile: options.shutdownFile,
         port: options.port,
+        appSettings: appSettings?.env,
       }),
     });
     this.pid = this.group.pid;
@@ -98,7 +106,7 @@ export class JobProcess {
     }
     const lines = (kind: "INFO" | "ERR ") => (line: string) => {
       onActivity?.();
-      log.write(kind, line);
+      log.write(kind, this.mask(line));
     };
     const outputs = Promise.all([
       child.stdout ? onLines(child.stdout, lines("INFO")) : Promise.resolve(),

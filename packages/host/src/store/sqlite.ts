@@ -4,6 +4,9 @@ import path from "node:path";
 import type { DeploymentLogEntry, DeploymentPatch, DeploymentRecord } from "../deploy/types.ts";
 import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 import { loadMigrations } from "./migrations.ts";
+import { SqliteAppSettingsStore } from "./sqlite-app-settings.ts";
+import { SqliteAuditStore } from "./sqlite-audit.ts";
+import { SqliteAuthStore } from "./sqlite-auth.ts";
 import {
   activeRunStatuses,
   type CredentialKind,
@@ -148,6 +151,9 @@ function runFromRow(row: Row): RunRecord {
 /** The embedded store: one SQLite file in WAL mode. Calls are synchronous underneath. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  readonly auth: SqliteAuthStore;
+  readonly appSettings: SqliteAppSettingsStore;
+  readonly audit: SqliteAuditStore;
 
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
@@ -155,6 +161,9 @@ export class SqliteStore implements Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");
+    this.auth = new SqliteAuthStore(this.db);
+    this.appSettings = new SqliteAppSettingsStore(this.db);
+    this.audit = new SqliteAuditStore(this.db);
   }
 
   async migrate(): Promise<void> {

@@ -10,6 +10,9 @@
  * - instance: one running host process (one per machine, several when sharing PostgreSQL).
  */
 import type { DeploymentLogEntry, DeploymentPatch, DeploymentRecord } from "../deploy/types.ts";
+import type { AppSettingsStore } from "../appsettings/types.ts";
+import type { AuditStore } from "../audit/types.ts";
+import type { AuthStore } from "../auth/types.ts";
 import type { JobSettings } from "../jobs/settings.ts";
 import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 
@@ -128,6 +131,13 @@ export interface HookRecord {
 export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
+
+  /** Users, tokens with roles, browser sessions. */
+  readonly auth: AuthStore;
+  /** App settings given to jobs as environment variables. */
+  readonly appSettings: AppSettingsStore;
+  /** Who changed what. */
+  readonly audit: AuditStore;
 
   upsertJob(job: JobRecord): Promise<void>;
   getJob(type: JobType, name: string): Promise<JobRecord | null>;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../context.ts";
 
-/** Health (no auth), the OpenAPI document, and API tokens. */
+/** Health (no auth), the OpenAPI document, metrics. */
 export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     "/api/health",
@@ -21,21 +21,5 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
     { schema: { summary: "Prometheus metrics (same credentials as the API)", tags: ["system"] } },
     async (_request, reply) =>
       reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics()),
-  );
-
-  app.post<{ Body: { label?: string } | undefined }>(
-    "/api/tokens",
-    {
-      schema: {
-        summary: "Create a bearer API token; the secret is shown once",
-        tags: ["auth"],
-        body: { type: "object", properties: { label: { type: "string", maxLength: 200 } } },
-      },
-    },
-    async (request, reply) => {
-      const label = request.body?.label ?? `token for ${request.principal?.name ?? "unknown"}`;
-      const created = await ctx.credentials.createToken(label);
-      return reply.code(201).send({ id: created.id, label, token: created.token });
-    },
   );
 }
