@@ -70,6 +70,11 @@ const configSchema = z.object({
   password: z.string().min(1).optional(),
   watchDebounceMs: z.coerce.number().int().min(0).default(1000),
   instanceId: z.string().min(1).optional(),
+  // The branch a git push deploys (others are stored only); Kudu's `deployment_branch`.
+  deploymentBranch: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, "must be a plain branch name such as main")
+    .default("main"),
   // TLS: PEM files; without them the host refuses non-loopback addresses unless insecureHttp.
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
@@ -112,6 +117,7 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   password: "WEBJOBS_PASSWORD",
   watchDebounceMs: "WEBJOBS_WATCH_DEBOUNCE_MS",
   instanceId: "WEBJOBS_INSTANCE_ID",
+  deploymentBranch: "WEBJOBS_DEPLOYMENT_BRANCH",
   tlsCert: "WEBJOBS_TLS_CERT",
   tlsKey: "WEBJOBS_TLS_KEY",
   insecureHttp: "WEBJOBS_INSECURE_HTTP",

@@ -19,6 +19,7 @@ import { ContinuousSupervisor } from "./continuous/supervisor.ts";
 import { JobRegistry } from "./jobs/registry.ts";
 import { SiteWatcher } from "./jobs/site-watcher.ts";
 import { SiteDeployer } from "./deploy/site-deployer.ts";
+import { HostLogHub } from "./deploy/host-log-hub.ts";
 import { DataLock } from "./data-lock.ts";
 import { HostPaths } from "./paths.ts";
 import { ProcSampler } from "./runs/proc-sampler.ts";
@@ -42,12 +43,14 @@ function defaultInstanceId(dataDir: string): string {
  * JSON otherwise or with WEBJOBS_LOG_FORMAT=json. pino-pretty runs as a plain stream in this
  * thread, not as a worker.
  */
-function hostLogger(): Logger {
-  const level = process.env.WEBJOBS_LOG_LEVEL ?? "info";
+function hostLogger(hub: HostLogHub): Logger {
+  const level = (process.env.WEBJOBS_LOG_LEVEL ?? "info") as pino.Level;
   const pretty = process.stdout.isTTY && process.env.WEBJOBS_LOG_FORMAT !== "json";
-  return pretty
-    ? pino({ level }, pinoPretty({ sync: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" }))
-    : pino({ level });
+  const out = pretty
+    ? pinoPretty({ sync: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" })
+    : pino.destination(1);
+  // The log stream (GET /logstream) follows the host's log through the hub.
+  return pino({ level }, pino.multistream([{ stream: out, level }, { stream: hub, level }]));
 }
 
 export interface HostOptions {
@@ -81,6 +84,7 @@ export class Host {
   readonly metrics: HostMetrics;
   private readonly watcher: SiteWatcher;
   readonly deployer: SiteDeployer;
+  readonly logHub = new HostLogHub();
   private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
   private state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
@@ -93,7 +97,7 @@ export class Host {
     this.paths = new HostPaths(config.dataDir, config.siteDir);
     this.dataLock = new DataLock(config.dataDir);
     this.instanceId = config.instanceId ?? defaultInstanceId(config.dataDir);
-    this.log = options.log ?? hostLogger();
+    this.log = options.log ?? hostLogger(this.logHub);
     this.store = new SqliteStore(this.paths.database);
     this.credentials = new Credentials(this.store);
     this.sessions = new Sessions(this.store, config.sessionHours * 3600_000);
@@ -150,6 +154,7 @@ export class Host {
       watcher: this.watcher,
       log: this.log,
       zipLimits: { maxEntries: config.zipMaxEntries, maxUnpackedBytes: config.zipMaxUnpackedBytes },
+      deploymentBranch: config.deploymentBranch,
     });
   }
 
@@ -171,6 +176,7 @@ export class Host {
       log: this.log,
       startedAt: new Date(),
       deployer: this.deployer,
+      logHub: this.logHub,
     });
     return this.app;
   }

@@ -18,6 +18,9 @@ import { dashboardRoutes } from "./routes/dashboard.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
 import { siteDeployRoutes } from "./routes/site-deploy.ts";
 import { siteZipRoutes } from "./routes/site-zip.ts";
+import { logStreamRoutes } from "./routes/logstream.ts";
+import { rewriteJobAlias } from "./routes/job-aliases.ts";
+import { siteSettingsRoutes } from "./routes/site-settings.ts";
 import { hookRoutes } from "./routes/hooks.ts";
 import { invocationRoutes } from "./routes/invocations.ts";
 import { jobRoutes } from "./routes/jobs.ts";
@@ -47,6 +50,8 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: "http" }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // Kudu's older job routes (api/triggeredjobs, jobs/{type}, …) are aliases of the current ones.
+    rewriteUrl: (request) => rewriteJobAlias(request.url ?? "/"),
     ...tlsServerOptions(ctx.config),
   });
 
@@ -127,6 +132,8 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   deploymentRoutes(app, ctx);
   await siteDeployRoutes(app, ctx);
   await siteZipRoutes(app, ctx);
+  logStreamRoutes(app, ctx);
+  siteSettingsRoutes(app, ctx);
   sessionRoutes(app, ctx);
   userRoutes(app, ctx);
   appSettingRoutes(app, ctx);

@@ -6,6 +6,7 @@ import type { Sessions } from "../auth/sessions.ts";
 import type { HostConfig } from "../config.ts";
 import type { SupervisorEvents } from "../continuous/supervisor.ts";
 import type { SiteDeployer } from "../deploy/site-deployer.ts";
+import type { HostLogHub } from "../deploy/host-log-hub.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostMetrics } from "../metrics/metrics.ts";
 import type { HostPaths } from "../paths.ts";
@@ -48,4 +49,6 @@ export interface ApiContext {
   startedAt: Date;
   /** Site deployments: zip deploy, OneDeploy, git push (deploy/). */
   deployer: SiteDeployer;
+  /** The host's own log lines, for the log stream. */
+  logHub: HostLogHub;
 }

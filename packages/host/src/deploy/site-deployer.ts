@@ -40,9 +40,15 @@ export class SiteDeployer {
       watcher: WatcherControl;
       log: Logger;
       zipLimits: ZipLimits;
+      deploymentBranch: string;
     },
   ) {
     this.deployments = new Deployments(deps.store);
+  }
+
+  /** The branch a git push deploys. */
+  get deploymentBranch(): string {
+    return this.deps.deploymentBranch;
   }
 
   async start(): Promise<void> {
