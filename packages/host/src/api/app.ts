@@ -21,6 +21,7 @@ import { siteZipRoutes } from "./routes/site-zip.ts";
 import { logStreamRoutes } from "./routes/logstream.ts";
 import { rewriteJobAlias } from "./routes/job-aliases.ts";
 import { siteSettingsRoutes } from "./routes/site-settings.ts";
+import { gitRoutes } from "./routes/git.ts";
 import { hookRoutes } from "./routes/hooks.ts";
 import { invocationRoutes } from "./routes/invocations.ts";
 import { jobRoutes } from "./routes/jobs.ts";
@@ -134,6 +135,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   await siteZipRoutes(app, ctx);
   logStreamRoutes(app, ctx);
   siteSettingsRoutes(app, ctx);
+  await gitRoutes(app, ctx);
   sessionRoutes(app, ctx);
   userRoutes(app, ctx);
   appSettingRoutes(app, ctx);

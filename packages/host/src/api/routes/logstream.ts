@@ -59,7 +59,6 @@ export function logStreamRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ctx.deployer.deployments.off("line", onDeploy);
       if (!res.writableEnded) res.end();
     };
-    request.raw.on("close", end);
     res.on("close", end);
     request.server.closingSignal.addEventListener("abort", end, { once: true });
     await tail.start();
