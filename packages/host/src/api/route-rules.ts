@@ -100,6 +100,17 @@ rule("POST PUT PATCH DELETE TRACE QUERY", `${continuous}/passthrough/*`, {
   job: "name",
 });
 
+// What the SDK's functions did, per job.
+for (const type of ["triggered", "continuous"]) {
+  const functions = `/api/${type}webjobs/:name/functions`;
+  rule("GET", `${functions} ${functions}/:fn/invocations ${functions}/:fn/invocations/:id/log`, {
+    permission: P.Read,
+    job: "name",
+  });
+}
+// The host's own log and its non-secret settings (Kudu's /api/settings).
+rule("GET", "/logstream /api/logstream /api/logstream/* /api/settings", { permission: P.Read });
+
 // Kudu's deployment routes: the whole site at once, so never for a token limited to some jobs.
 rule("GET", "/api/vfs/* /vfs/* /vfs/data/jobs/*", { permission: P.Read, job: "vfs" });
 rule("PUT DELETE", "/api/vfs/* /vfs/*", { permission: P.Operate, job: "vfs", audit: "vfs_write" });

@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import { resolveConfig } from "../config.ts";
 import { Host } from "../host.ts";
+import { securityConfig, withSecurityOptions } from "./serve-security.ts";
 
 /**
  * `webjobs serve`: runs the host until SIGTERM/SIGINT. The first signal stops gracefully (jobs get
  * their shutdown file, SIGTERM and grace time) and exits 0; a second one kills every job now.
  */
 export function registerServe(program: Command): void {
-  program
-    .command("serve")
+  withSecurityOptions(program.command("serve"))
     .description("Run the host: API, dashboard, runner and supervisor")
     .option("--host <host>", "address to listen on (WEBJOBS_HTTP_HOST, default 127.0.0.1)")
     .option("--port <port>", "port to listen on (WEBJOBS_HTTP_PORT, default 8080)")
@@ -20,6 +20,7 @@ export function registerServe(program: Command): void {
         port: options.port,
         dataDir: options.data,
         siteDir: options.site,
+        ...securityConfig(options),
       });
       const host = new Host(config, {
         onGeneratedCredential: ({ username, password }) => {
