@@ -21,7 +21,7 @@ export async function accessHook(request: FastifyRequest, reply: FastifyReply): 
         errorBody(
           "forbidden",
           `${request.method} ${request.routeOptions.url} needs the ${needed} role; ` +
-            `'${principal.name}' is ${principal.role === "admin" ? "an" : "a"} ${principal.role}.`,
+            `'${principal.name}' is ${/^[aeiou]/.test(principal.role) ? "an" : "a"} ${principal.role}.`,
         ),
       );
     return;

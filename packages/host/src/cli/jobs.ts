@@ -128,22 +128,4 @@ export function registerJobCommands(program: Command): void {
       process.stdout.write(`Continuous job '${name}': ${job.status}\n`);
     });
   }
-
-  withConnection(
-    program
-      .command("token")
-      .description("API tokens")
-      .command("create")
-      .description("Create an API token (printed once)")
-      .option("--label <label>", "what the token is for"),
-  ).action(async (options: ConnectionOptions & { label?: string }) => {
-    const created = await new ApiClient(options).json<{ token: string; id: string }>("POST", "/api/tokens", {
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ label: options.label }),
-    });
-    process.stdout.write(`${created.token}\n`);
-    process.stderr.write(
-      "Keep it now: only its hash is stored. Use it with WEBJOBS_TOKEN or `Authorization: Bearer …`.\n",
-    );
-  });
 }

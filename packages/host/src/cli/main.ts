@@ -7,6 +7,7 @@ import { registerJobCommands } from "./jobs.ts";
 import { registerLogs } from "./logs.ts";
 import { registerRun } from "./run.ts";
 import { registerScheduleCommands } from "./schedule.ts";
+import { registerSecurityCommands } from "./security.ts";
 import { registerServe } from "./serve.ts";
 
 /** `webjobs`: the host (`serve`) and a client for its API. */
@@ -24,6 +25,7 @@ registerRun(program);
 registerLogs(program);
 registerJobCommands(program);
 registerScheduleCommands(program);
+registerSecurityCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const known = error instanceof CliError || isWebJobsError(error);
