@@ -18,6 +18,27 @@ const seconds = (what: string) =>
     .int(`${what} must be a whole number of seconds`)
     .positive(`${what} must be greater than 0`);
 
+const publicUrlSchema = z
+  .string()
+  .trim()
+  .transform((text, context) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      context.addIssue({
+        code: "custom",
+        message: "must be an absolute URL such as https://jobs.example.com",
+      });
+      return z.NEVER;
+    }
+    if (!["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username) {
+      context.addIssue({ code: "custom", message: "must be an http(s) URL without query, fragment or user" });
+      return z.NEVER;
+    }
+    return url.href.replace(/\/+$/, "");
+  });
+
 const configSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -87,6 +108,15 @@ const configSchema = z.object({
     .max(24 * 365)
     .default(12),
   auditRetentionDays: z.coerce.number().positive().default(90),
+  // The longest wait before the answer to a failed login (0: none); see auth/failure-delay.ts.
+  loginDelayMaxMs: z.coerce.number().int().min(0).max(60_000).default(5000),
+  // The address clients use (a reverse proxy's): URLs in the JSON and Location headers start
+  // with it; by default the address the host listens on. Never the request's Host header.
+  publicUrl: publicUrlSchema.optional(),
+  // How job processes are contained; see runs/containment/.
+  containment: z.enum(["auto", "cgroup", "proc"]).default("auto"),
+  // When the host runs as root: the user jobs run as.
+  runAs: z.string().min(1).optional(),
 });
 
 export type HostConfig = Omit<z.output<typeof configSchema>, "siteDir"> & { siteDir: string };
@@ -124,6 +154,10 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   secretKey: "WEBJOBS_SECRET_KEY",
   sessionHours: "WEBJOBS_SESSION_HOURS",
   auditRetentionDays: "WEBJOBS_AUDIT_RETENTION_DAYS",
+  loginDelayMaxMs: "WEBJOBS_LOGIN_DELAY_MAX_MS",
+  publicUrl: "WEBJOBS_PUBLIC_URL",
+  containment: "WEBJOBS_CONTAINMENT",
+  runAs: "WEBJOBS_RUN_AS",
 };
 
 export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): HostConfig {

@@ -3,6 +3,7 @@ import type { AppSettings } from "./appsettings/app-settings.ts";
 import type { HostConfig } from "./config.ts";
 import type { JobRegistry } from "./jobs/registry.ts";
 import type { HostPaths } from "./paths.ts";
+import type { Containment } from "./runs/containment/containment.ts";
 import type { ProcSampler } from "./runs/proc-sampler.ts";
 import type { Store } from "./store/types.ts";
 
@@ -13,6 +14,8 @@ export interface HostDeps {
   store: Store;
   registry: JobRegistry;
   sampler: ProcSampler;
+  /** Keeps every process of a run within reach (cgroups or markers), applies limits and the job user. */
+  containment: Containment;
   instanceId: string;
   log: Logger;
   /** Environment variables and secret masking for job processes (none in some tests). */

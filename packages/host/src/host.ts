@@ -12,6 +12,7 @@ import { SecurityHousekeeping } from "./audit/retention.ts";
 import { SecretBox } from "./secrets/secret-box.ts";
 import { checkListenPolicy } from "./tls/tls-options.ts";
 import { runJson } from "./api/kudu-json.ts";
+import { listeningUrl, listensOnWildcard } from "./api/public-url.ts";
 import { WebHooks } from "./hooks/web-hooks.ts";
 import { HostMetrics } from "./metrics/metrics.ts";
 import type { HostConfig } from "./config.ts";
@@ -22,6 +23,7 @@ import { SiteDeployer } from "./deploy/site-deployer.ts";
 import { HostLogHub } from "./deploy/host-log-hub.ts";
 import { DataLock } from "./data-lock.ts";
 import { HostPaths } from "./paths.ts";
+import { Containment } from "./runs/containment/containment.ts";
 import { ProcSampler } from "./runs/proc-sampler.ts";
 import { recoverAfterCrash } from "./runs/recovery.ts";
 import { TriggeredRunner } from "./runs/runner.ts";
@@ -80,6 +82,7 @@ export class Host {
   readonly appSettings: AppSettings;
   private readonly housekeeping: SecurityHousekeeping;
   readonly sampler = new ProcSampler();
+  readonly containment: Containment;
   readonly hooks: WebHooks;
   readonly metrics: HostMetrics;
   private readonly watcher: SiteWatcher;
@@ -111,12 +114,19 @@ export class Host {
       maxEntries: config.zipMaxEntries,
       maxUnpackedBytes: config.zipMaxUnpackedBytes,
     });
+    this.containment = new Containment({
+      instanceId: this.instanceId,
+      mode: config.containment,
+      runAs: config.runAs,
+      log: this.log,
+    });
     const deps = {
       config,
       paths: this.paths,
       store: this.store,
       registry: this.registry,
       sampler: this.sampler,
+      containment: this.containment,
       instanceId: this.instanceId,
       log: this.log,
       appSettings: this.appSettings,
@@ -139,7 +149,7 @@ export class Host {
     });
     // Kudu's web hooks get the run JSON, with URLs built from the address this host listens on.
     this.runner.on("finished", (run) => {
-      const json = runJson(this.url, run);
+      const json = runJson(this.config.publicUrl ?? this.url, run);
       this.hooks.notify(run, json, HookEvent.TriggeredJobFinished);
       // Azure Scheduler's error action: a separate event for runs that did not succeed.
       if (run.status === RunStatus.Failed || run.status === RunStatus.Aborted) {
@@ -193,6 +203,8 @@ export class Host {
     await this.store.migrate();
     await this.appSettings.start();
     await this.housekeeping.start();
+    // Under the data folder lock: the processes it kills as leftovers cannot be a live host's.
+    this.containment.start();
     const recovered = await recoverAfterCrash({
       store: this.store,
       paths: this.paths,
@@ -205,6 +217,12 @@ export class Host {
     const app = await this.http();
     if (listen) {
       await app.listen({ host: this.config.host, port: this.config.port });
+      if (!this.config.publicUrl && listensOnWildcard(this.config.host)) {
+        this.log.warn(
+          { url: this.url },
+          "listening on every address: set --public-url (WEBJOBS_PUBLIC_URL) so that the URLs the API gives out point where clients reach the host",
+        );
+      }
     } else {
       await app.ready();
     }
@@ -217,10 +235,7 @@ export class Host {
 
   /** The address the server listens on (with the real port when 0 was asked for). */
   get url(): string {
-    const address = this.app?.server.address();
-    if (!address || typeof address === "string") return `http://${this.config.host}:${this.config.port}`;
-    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
+    return listeningUrl(this.app?.server.address() ?? null, this.config);
   }
 
   /**
@@ -244,6 +259,7 @@ export class Host {
       this.log.debug("stopping: HTTP server closed");
       await this.hooks.drain();
       this.sampler.stop();
+      this.containment.stop();
       this.housekeeping.stop();
       await this.store.close();
       this.dataLock.release();

@@ -3,6 +3,15 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 const MAX_LINES = 20_000;
 
 /**
+ * The host writes absolute URLs from its public URL, which is not always the address this page was
+ * opened at (a host behind a proxy, or reached by another name): fetch them on this page's origin.
+ */
+const onThisOrigin = (url: string) => {
+  const parsed = new URL(url, location.href);
+  return parsed.pathname + parsed.search;
+};
+
+/**
  * A log, followed live over Server-Sent Events while `live` (the stream ends by itself when the
  * run does, and is closed when the view goes away). stderr lines are marked; search filters.
  */
@@ -16,7 +25,7 @@ export function LogView({ url, live, downloadUrl }: { url: string; live: boolean
 
   useEffect(() => {
     setLines([]);
-    const source = new EventSource(url);
+    const source = new EventSource(onThisOrigin(url));
     let buffer: string[] = [];
     let timer = 0;
     const flush = () => {
@@ -73,7 +82,7 @@ export function LogView({ url, live, downloadUrl }: { url: string; live: boolean
           value={search}
           onInput={(e) => setSearch(e.currentTarget.value)}
         />
-        <a href={downloadUrl} download>
+        <a href={onThisOrigin(downloadUrl)} download>
           Download log
         </a>
         <button type="button" onClick={copy}>

@@ -1,4 +1,5 @@
 import swagger from "@fastify/swagger";
+import { setMaxListeners } from "node:events";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { authHook } from "./auth.ts";
@@ -10,7 +11,9 @@ import { sessionRoutes } from "./routes/session.ts";
 import { userRoutes } from "./routes/users.ts";
 import { registerAccessControl, registerSecurity } from "./security.ts";
 import { tlsServerOptions } from "../tls/tls-options.ts";
+import { decoratePublicUrl } from "./public-url.ts";
 import { handleError } from "./errors.ts";
+import { jsonTooDeep } from "../limits/json-depth.ts";
 import { eventsRoute } from "./live/events-route.ts";
 import { LiveEvents } from "./live/live-events.ts";
 import { continuousRoutes } from "./routes/continuous.ts";
@@ -42,6 +45,8 @@ declare module "fastify" {
 }
 
 const JSON_LIMIT = 1024 * 1024;
+// Node's default limit on the request line and headers together (--max-http-header-size).
+const MAX_URL_BYTES = 16 * 1024;
 
 /**
  * Builds the HTTP app (Kudu-compatible API, logs, health, OpenAPI) without listening, so tests
@@ -54,6 +59,9 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
     // Kudu's older job routes (api/triggeredjobs, jobs/{type}, …) are aliases of the current ones.
     rewriteUrl: (request) => rewriteJobAlias(request.url ?? "/"),
     ...tlsServerOptions(ctx.config),
+    // No parameter can be longer than Node lets a request line be: a too-long job name always
+    // meets the name rule's precise 400 (or a 404), never the router's 414.
+    routerOptions: { maxParamLength: MAX_URL_BYTES },
   });
 
   // Uploads stream to disk under our own size limit: every body except JSON arrives unparsed.
@@ -64,6 +72,8 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
     (_request, body, done) => {
       const text = String(body);
       if (text.trim() === "") return done(null, undefined);
+      const tooDeep = jsonTooDeep(text, "The body");
+      if (tooDeep) return done(new WebJobsError(ErrorCode.BadRequest, tooDeep), undefined);
       try {
         done(null, JSON.parse(text));
       } catch (error) {
@@ -95,17 +105,20 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
 
   // Live log streams hold their connections open: end them when the server closes.
   const closing = new AbortController();
+  // One listener per open live stream (each removed when its stream ends): any number is normal.
+  setMaxListeners(0, closing.signal);
   app.decorate("closingSignal", closing.signal);
   app.addHook("preClose", async () => closing.abort());
   const live = new LiveEvents(ctx);
   app.decorate("live", live);
   app.addHook("onClose", async () => live.close());
 
+  decoratePublicUrl(app, ctx.config);
   app.decorateRequest("principal", null);
   await registerSecurity(app, ctx);
   // Cross-site requests are refused before authentication, so they never meet a login prompt.
   app.addHook("onRequest", crossSiteGuard());
-  app.addHook("onRequest", authHook(ctx.credentials));
+  app.addHook("onRequest", authHook(ctx.credentials, { loginDelayMaxMs: ctx.config.loginDelayMaxMs }));
   registerAccessControl(app, ctx);
   app.setErrorHandler((error, request, reply) => {
     // After a refused upload the rest of the body is not read: close the connection.

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+// The `publicUrl` decoration's type, also for whoever compiles this file alone (the dashboard).
+import type {} from "./public-url.ts";
 import { formatDuration, formatKuduTime } from "../runs/kudu-format.ts";
 import { usesSdk } from "../sdk/invocations.ts";
 import type { ScheduleView } from "../schedules/scheduler.ts";
@@ -7,9 +9,10 @@ import type { JobRecord, RunRecord } from "../store/types.ts";
 
 /**
  * Kudu's JSON shapes (kudu-reference §5), field names exactly; our additions use new names and
- * never rename Kudu's. URLs are absolute, built from the request's host.
+ * never rename Kudu's. URLs are absolute, built from the configured public URL or the address the
+ * host listens on (api/public-url.ts), never from the request's Host header.
  */
-export const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
+export const baseUrl = (request: FastifyRequest) => request.server.publicUrl();
 
 const apiCollection = (type: JobRecord["type"]) => `${type}webjobs`;
 

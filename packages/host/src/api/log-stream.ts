@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { followFile } from "../runs/log-follow.ts";
+import { onStreamEnd } from "./live/stream-end.ts";
 
 /**
  * Serves a log file: as plain text, or — when the client sends `Accept: text/event-stream` —
@@ -34,8 +35,7 @@ export async function sendLog(
     "x-accel-buffering": "no",
   });
   const abort = new AbortController();
-  request.raw.on("close", () => abort.abort());
-  request.server.closingSignal.addEventListener("abort", () => abort.abort(), { once: true });
+  const forget = onStreamEnd(request, () => abort.abort());
   // A comment line every 15 s keeps proxies from closing an idle stream.
   const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
   try {
@@ -46,6 +46,7 @@ export async function sendLog(
     });
     if (!abort.signal.aborted) res.write("event: end\ndata: {}\n\n");
   } finally {
+    forget();
     clearInterval(keepAlive);
     res.end();
   }

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { FastifyRequest } from "fastify";
 import { ErrorCode, WebJobsError } from "../errors.ts";
-import type { PackageSource } from "../jobs/install.ts";
+import { checkUploadFileName, type PackageSource } from "../jobs/install.ts";
 
 export interface ReceivedUpload {
   source: PackageSource;
@@ -56,6 +56,8 @@ export async function receiveUpload(
 
   const contentType = (request.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
   const isZip = contentType === "application/zip" || contentType === "application/x-zip-compressed";
+  // A single script keeps its name: refuse a bad one before a byte is written.
+  if (!isZip) checkUploadFileName(filename);
   await mkdir(tmpDir, { recursive: true });
   const dir = await mkdtemp(path.join(tmpDir, "upload-"));
   const cleanup = () => rm(dir, { recursive: true, force: true });
@@ -100,6 +102,11 @@ function copyWithLimit(source: Readable, file: string, maxBytes: number): Promis
       if (received > maxBytes) fail(tooLarge(maxBytes));
     });
     source.on("aborted", () => fail(new WebJobsError(ErrorCode.BadRequest, "The upload was interrupted.")));
+    // A malformed chunk ends the connection without 'aborted' or 'error' on the request: without
+    // this the copy would wait for ever and its temporary folder would stay behind.
+    source.on("close", () => {
+      if (!source.readableEnded) fail(new WebJobsError(ErrorCode.BadRequest, "The upload was interrupted."));
+    });
     source.on("error", (error) =>
       fail(new WebJobsError(ErrorCode.BadRequest, `The upload was interrupted: ${error.message}`)),
     );
@@ -108,5 +115,9 @@ function copyWithLimit(source: Readable, file: string, maxBytes: number): Promis
       if (!failed) resolve(received);
     });
     source.pipe(out);
+    // The client may have gone (or sent a malformed chunk) while the temporary folder was made.
+    if (source.destroyed && !source.readableEnded) {
+      fail(new WebJobsError(ErrorCode.BadRequest, "The upload was interrupted."));
+    }
   });
 }

@@ -3,6 +3,14 @@ import { resolveConfig } from "../config.ts";
 import { Host } from "../host.ts";
 import { securityConfig, withSecurityOptions } from "./serve-security.ts";
 
+interface ServeOptions {
+  host?: string;
+  port?: string;
+  data?: string;
+  site?: string;
+  publicUrl?: string;
+}
+
 /**
  * `webjobs serve`: runs the host until SIGTERM/SIGINT. The first signal stops gracefully (jobs get
  * their shutdown file, SIGTERM and grace time) and exits 0; a second one kills every job now.
@@ -14,13 +22,15 @@ export function registerServe(program: Command): void {
     .option("--port <port>", "port to listen on (WEBJOBS_HTTP_PORT, default 8080)")
     .option("--data <dir>", "data folder (WEBJOBS_DATA_DIR, default ./data)")
     .option("--site <dir>", "site folder holding App_Data/jobs (WEBJOBS_SITE_DIR, default <data>/site)")
-    .action(async (options: { host?: string; port?: string; data?: string; site?: string }) => {
+    .option("--public-url <url>", "the URL clients reach the host at (WEBJOBS_PUBLIC_URL)")
+    .action(async (options: ServeOptions) => {
       const config = resolveConfig({
         host: options.host,
         port: options.port,
         dataDir: options.data,
         siteDir: options.site,
         ...securityConfig(options),
+        publicUrl: options.publicUrl,
       });
       const host = new Host(config, {
         onGeneratedCredential: ({ username, password }) => {

@@ -30,7 +30,17 @@ export interface InstalledVersion {
 /** Version ids sort by install time; the random tail keeps two installs in one millisecond apart. */
 const newVersionId = () => `${Date.now().toString(36).padStart(9, "0")}-${randomBytes(3).toString("hex")}`;
 
+/** The longest file name Linux and macOS file systems take (NAME_MAX), in bytes. */
+const MAX_FILE_NAME_BYTES = 255;
+
 export function checkUploadFileName(filename: string): void {
+  const bytes = Buffer.byteLength(filename);
+  if (bytes > MAX_FILE_NAME_BYTES) {
+    throw new WebJobsError(
+      ErrorCode.BadRequest,
+      `Invalid file name '${filename.slice(0, 32)}…' in Content-Disposition: a file name may have at most ${MAX_FILE_NAME_BYTES} bytes, this one has ${bytes}.`,
+    );
+  }
   if (
     !filename ||
     filename === "." ||

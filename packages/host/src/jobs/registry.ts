@@ -105,10 +105,18 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       };
-      if (options.publishSite !== false) {
-        job.sourceFingerprint = await this.publishSite(type, name, installed.dir);
+      let published = false;
+      try {
+        if (options.publishSite !== false) {
+          job.sourceFingerprint = await this.publishSite(type, name, installed.dir);
+          published = true;
+        }
+        await this.store.upsertJob(job);
+      } catch (error) {
+        // Not recorded: keep nothing of it, and give the site folder back its previous content.
+        await this.discardInstall(type, name, installed.dir, previous, published);
+        throw error;
       }
-      await this.store.upsertJob(job);
       this.emit("deployed", job, previous);
       await this.collectVersions(type, name);
       return job;
@@ -178,6 +186,25 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     for (const version of entries) {
       if (!keep.has(version))
         await rm(this.paths.version(type, name, version), { recursive: true, force: true });
+    }
+  }
+
+  /** Undoes an install that could not be recorded in the store. */
+  private async discardInstall(
+    type: JobType,
+    name: string,
+    dir: string,
+    previous: JobRecord | null,
+    published: boolean,
+  ): Promise<void> {
+    await rm(previous ? dir : this.paths.versions(type, name), { recursive: true, force: true });
+    if (!published) return;
+    if (previous) {
+      await this.publishSite(type, name, this.paths.version(type, name, previous.version)).catch(
+        () => undefined,
+      );
+    } else {
+      await rm(this.paths.siteJob(type, name), { recursive: true, force: true });
     }
   }
 

@@ -278,6 +278,10 @@ function compareNames(a: string, b: string): number {
  * reach the job as written, because a Kudu job received them literally too.
  */
 export function splitArguments(text: string): string[] {
+  // A process argument is a C string: a NUL cannot be passed, so say so before any run exists.
+  if (text.includes("\0")) {
+    throw new WebJobsError(ErrorCode.BadRequest, "The arguments must not contain a NUL character (%00).");
+  }
   let tokens: ParseEntry[];
   try {
     // Returning the reference itself keeps `$NAME` literal (shell-quote would expand it). The

@@ -2,6 +2,15 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { ErrorCode, WebJobsError } from "../errors.ts";
+import { jsonTooDeep } from "../limits/json-depth.ts";
+import {
+  formatBytes,
+  isCpuLimit,
+  MAX_CPU_LIMIT,
+  memoryLimitBytes,
+  MIN_CPU_LIMIT,
+  MIN_MEMORY_LIMIT,
+} from "./resource-limits.ts";
 
 /**
  * `settings.job`, the JSON file next to a job's script (kudu-reference §3). Kudu silently ignores
@@ -28,6 +37,12 @@ const settingsSchema = z.looseObject({
   time_limit: seconds.min(1).optional(),
   // Ours: overrides the host's WEBJOBS_IDLE_TIMEOUT for this job.
   idle_timeout: seconds.min(1).optional(),
+  // Ours: resource limits of each run (jobs/resource-limits.ts, enforced by runs/containment/).
+  memory_limit: z
+    .union([z.number(), z.string()])
+    .refine((value) => memoryLimitBytes(value) !== null)
+    .optional(),
+  cpu_limit: z.number().refine(isCpuLimit).optional(),
 });
 type KnownKey = keyof typeof settingsSchema.shape;
 
@@ -43,6 +58,8 @@ const expected: Record<KnownKey, string> = {
   shutdownGraceTimeLimit: "a number of seconds (0 or more)",
   time_limit: `a whole number of seconds (1 to ${MAX_TIMER_SECONDS})`,
   idle_timeout: `a whole number of seconds (1 to ${MAX_TIMER_SECONDS})`,
+  memory_limit: `a number of bytes or a size such as "256M" or "1.5G" (${formatBytes(MIN_MEMORY_LIMIT)} or more)`,
+  cpu_limit: `a number of CPUs such as 0.5 or 2 (${MIN_CPU_LIMIT} to ${MAX_CPU_LIMIT})`,
 };
 
 export type JobSettings = z.infer<typeof settingsSchema>;
@@ -53,6 +70,8 @@ export function parseSettings(text: string): JobSettings {
   const body = text.replace(/^\uFEFF/, "");
   // An empty settings.job is common (a placeholder file) and Kudu treats it as "no settings".
   if (body.trim() === "") return {};
+  const tooDeep = jsonTooDeep(body, "settings.job");
+  if (tooDeep) throw new WebJobsError(ErrorCode.BadSettings, tooDeep);
 
   let value: unknown;
   try {

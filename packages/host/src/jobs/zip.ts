@@ -21,6 +21,11 @@ export interface ZipLimits {
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
+// NAME_MAX of Linux and macOS file systems, and a path length that leaves room under PATH_MAX
+// for wherever the data folder lives.
+const MAX_NAME_BYTES = 255;
+const MAX_PATH_BYTES = 1024;
+
 const STORED = 0;
 const DEFLATED = 8;
 
@@ -135,6 +140,10 @@ function unsafeName(relative: string, root: string): string | null {
   if (relative.startsWith("/")) return "it has an absolute path";
   if (/^[A-Za-z]:/.test(relative)) return "it starts with a Windows drive letter";
   if (relative.split("/").includes("..")) return "its path climbs out of the job folder with '..'";
+  // Longer names fail on the disk (ENAMETOOLONG): refuse them with a reason instead.
+  if (relative.split("/").some((part) => Buffer.byteLength(part) > MAX_NAME_BYTES))
+    return `a name in its path is longer than ${MAX_NAME_BYTES} bytes`;
+  if (Buffer.byteLength(relative) > MAX_PATH_BYTES) return `its path is longer than ${MAX_PATH_BYTES} bytes`;
   // Belt and braces: whatever the rules above missed, the resolved path must stay inside.
   const target = path.resolve(root, relative);
   if (target !== root && !target.startsWith(root + path.sep)) return "its path leads outside the job folder";

@@ -12,6 +12,8 @@ export function jobEnvironment(vars: {
   port?: number;
   /** App settings (host-wide and the job's), already opened. */
   appSettings?: Record<string, string>;
+  /** Set last: the run's containment marker, the job user's HOME… */
+  extra?: Record<string, string>;
 }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -26,6 +28,7 @@ export function jobEnvironment(vars: {
     WEBJOBS_SHUTDOWN_FILE: vars.shutdownFile,
   };
   if (vars.port !== undefined) env.WEBJOBS_PORT = String(vars.port);
+  Object.assign(env, vars.extra);
   // The host's own credentials are not the job's business.
   delete env.WEBJOBS_PASSWORD;
   delete env.WEBJOBS_SECRET_KEY;

@@ -7,8 +7,10 @@ import type { JobRecord } from "../store/types.ts";
 import { jobEnvironment } from "./job-env.ts";
 import { onLines } from "./line-splitter.ts";
 import type { LogWriter } from "./log-writer.ts";
-import { processStartTicks, type GroupSample } from "./proc-sampler.ts";
-import { killGroupNow, spawnGroup, terminateGroup, type SpawnedGroup } from "./process-group.ts";
+import { memoryLimitBytes } from "../jobs/resource-limits.ts";
+import { memoryReason, type RunCage } from "./containment/run-cage.ts";
+import { groupMembers, processStartTicks, type GroupSample } from "./proc-sampler.ts";
+import { signalGroup, spawnGroup, type SpawnedGroup } from "./process-group.ts";
 
 export interface JobProcessResult {
   exitCode: number | null;
@@ -17,11 +19,13 @@ export interface JobProcessResult {
   peakRssBytes: number | null;
   /** Set when the process could not be started at all. */
   spawnError: string | null;
+  /** Set when a resource limit ended the run (its memory_limit). */
+  limitReason: string | null;
 }
 
 export interface JobProcessOptions extends Pick<
   HostDeps,
-  "paths" | "store" | "sampler" | "instanceId" | "appSettings"
+  "paths" | "store" | "sampler" | "instanceId" | "appSettings" | "containment"
 > {
   job: JobRecord;
   log: LogWriter;
@@ -47,6 +51,10 @@ export class JobProcess {
   cpuMs: number | null = null;
   peakRssBytes: number | null = null;
   private readonly group: SpawnedGroup;
+  /** Why a limit ended the run, once one has. */
+  private limitReason: string | null = null;
+  /** Every process the job starts, also the ones that leave its process group. */
+  private readonly cage: RunCage;
   /** Hides the values of secret app settings in the job's output. */
   private readonly mask: (text: string) => string;
 
@@ -64,22 +72,39 @@ export class JobProcess {
     const scriptDir = path.dirname(scriptPath);
     const appSettings = options.appSettings?.forJob(job.name);
     this.mask = appSettings?.mask ?? ((text) => text);
+    const dataPath = paths.jobData(job.type, job.name);
+    options.containment.grantFolder(dataPath);
+    const limits = { memoryBytes: memoryLimitBytes(job.settings.memory_limit), cpus: job.settings.cpu_limit };
+    this.cage = options.containment.cage(this.owner, limits);
+    try {
+      this.cage.prepare();
+    } catch (error) {
+      throw new WebJobsError(
+        ErrorCode.Internal,
+        `Cannot apply the job's limits: ${(error as Error).message}`,
+      );
+    }
     log.write(
       "SYS INFO",
       `Run script '${path.basename(scriptPath)}' with script host - '${interpreter.hostName}'`,
     );
-    this.group = spawnGroup(interpreter.command, [...interpreter.args, scriptPath, ...options.args], {
+    if (limits.cpus && !this.cage.enforcesCpu) {
+      log.write("SYS WARN", "cpu_limit is not enforced: this host has no cpu cgroup it can use");
+    }
+    const wrapped = this.cage.wrap(interpreter.command, [...interpreter.args, scriptPath, ...options.args]);
+    this.group = spawnGroup(wrapped.command, wrapped.args, {
       cwd: scriptDir,
       env: jobEnvironment({
         type: job.type,
         name: job.name,
         jobPath: scriptDir,
-        dataPath: paths.jobData(job.type, job.name),
+        dataPath,
         runId: options.runId,
         arguments: options.argumentsText,
         shutdownFile: options.shutdownFile,
         port: options.port,
         appSettings: appSettings?.env,
+        extra: this.cage.env,
       }),
     });
     this.pid = this.group.pid;
@@ -102,6 +127,7 @@ export class JobProcess {
       unwatch = sampler.watch(pid, (sample) => {
         if (this.cpuMs !== null && sample.cpuMs > this.cpuMs) onActivity?.();
         this.record(sample);
+        this.checkMemory(sample);
       });
     }
     const lines = (kind: "INFO" | "ERR ") => (line: string) => {
@@ -129,6 +155,12 @@ export class JobProcess {
     // keep the run going for ever.
     await Promise.race([outputs, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     unwatch();
+    this.limitReason ??= this.cage.limitReason();
+    if (this.limitReason) log.write("SYS ERR ", `${this.limitReason}: the run's processes were killed`);
+    // The run is over: processes it left behind (daemons, `setsid`, double forks) end with it.
+    const leftovers = this.cage.members().length;
+    if (leftovers > 0) log.write("SYS WARN", `Killing ${leftovers} process(es) the job left running`);
+    await this.cage.release();
     if (pid) await store.removeProcess(pid, instanceId);
     return {
       exitCode: exit.exitCode,
@@ -136,7 +168,24 @@ export class JobProcess {
       cpuMs: this.cpuMs,
       peakRssBytes: this.peakRssBytes,
       spawnError: exit.error ? String(exit.error.message ?? exit.error) : null,
+      limitReason: this.limitReason,
     };
+  }
+
+  /**
+   * A memory limit the kernel holds shows as an OOM kill in the run's cgroup; without a memory
+   * cgroup the group's sampled RSS is compared with the limit. Either way the whole run ends.
+   */
+  private checkMemory(sample: GroupSample): void {
+    if (this.limitReason) return;
+    const limit = this.cage.limits.memoryBytes;
+    if (!limit) return;
+    this.limitReason = this.cage.enforcesMemory
+      ? this.cage.limitReason()
+      : sample.rssBytes > limit
+        ? memoryReason(limit)
+        : null;
+    if (this.limitReason) this.killNow();
   }
 
   private record(sample: GroupSample | null): void {
@@ -151,8 +200,9 @@ export class JobProcess {
   }
 
   /**
-   * Asks the job to stop the Kudu way (the shutdown file appears, SIGTERM to the group), then
-   * kills the whole group after the grace time. Resolves when no process of the group is left.
+   * Asks the job to stop the Kudu way (the shutdown file appears, SIGTERM to the group and to every
+   * process of the run that left it), then kills all of them after the grace time. Resolves when
+   * no process of the run is left.
    */
   async terminate(graceMs: number): Promise<void> {
     try {
@@ -160,10 +210,29 @@ export class JobProcess {
     } catch {
       // The folder was removed (job deleted): the signal still goes out.
     }
-    if (this.pid) await terminateGroup(this.group, graceMs);
+    if (!this.pid) return;
+    signalGroup(this.pid, "SIGTERM");
+    this.cage.signal("SIGTERM");
+    if (graceMs > 0 && (await this.waitGone(graceMs))) return;
+    this.killNow();
+    await this.waitGone(5000);
   }
 
+  /** Kills the group and every other process of the run, now. */
   killNow(): void {
-    if (this.pid) killGroupNow(this.pid);
+    if (!this.pid) return;
+    signalGroup(this.pid, "SIGKILL");
+    this.cage.kill();
+  }
+
+  private async waitGone(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    let leaderGone = false;
+    void this.group.exited.then(() => (leaderGone = true));
+    for (;;) {
+      if (leaderGone && groupMembers(this.pid).length === 0 && this.cage.members().length === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
+    }
   }
 }

@@ -5,7 +5,7 @@ import { ErrorCode, WebJobsError, isWebJobsError } from "../errors.ts";
 import type { HostDeps } from "../host-deps.ts";
 import { splitArguments } from "../jobs/script.ts";
 import { JobType, RunStatus, StoreConflictError, type JobRecord, type RunRecord } from "../store/types.ts";
-import { JobProcess } from "./job-process.ts";
+import { JobProcess, type JobProcessResult } from "./job-process.ts";
 import { runIdFor } from "./kudu-format.ts";
 import { LogWriter } from "./log-writer.ts";
 
@@ -301,10 +301,11 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
 }
 
 function outcome(
-  result: { exitCode: number | null; signal: string | null; spawnError: string | null },
+  result: Pick<JobProcessResult, "exitCode" | "signal" | "spawnError" | "limitReason">,
   abortReason: string | null,
 ): Pick<RunRecord, "status" | "reason"> {
   if (abortReason) return { status: RunStatus.Aborted, reason: abortReason };
+  if (result.limitReason) return { status: RunStatus.Aborted, reason: result.limitReason };
   if (result.spawnError)
     return { status: RunStatus.Failed, reason: `Could not start the process: ${result.spawnError}` };
   if (result.exitCode === 0) return { status: RunStatus.Success, reason: null };

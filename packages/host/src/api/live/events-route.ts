@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { LiveEvent, LiveEvents } from "./live-events.ts";
+import { onStreamEnd } from "./stream-end.ts";
 
 const KEEP_ALIVE_MS = 15_000;
 
@@ -37,8 +38,7 @@ export function eventsRoute(app: FastifyInstance, live: LiveEvents): void {
         unsubscribe();
         res.end();
       };
-      request.raw.on("close", close);
-      request.server.closingSignal.addEventListener("abort", close, { once: true });
+      onStreamEnd(request, close);
       return reply;
     },
   );

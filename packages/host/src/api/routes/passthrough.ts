@@ -1,6 +1,7 @@
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ErrorCode, WebJobsError } from "../../errors.ts";
 import type { ApiContext } from "../context.ts";
 import { errorBody } from "../errors.ts";
 
@@ -44,6 +45,22 @@ export async function passthroughRoutes(app: FastifyInstance, ctx: ApiContext): 
   });
 }
 
+/**
+ * The path after `/passthrough` exactly as the client sent it, query included: never decoded, so
+ * that `%2f`, `%0d%0a` or `%C3%A9` reach the job as they were written and the job decides what
+ * they mean. The raw URL went through Node's HTTP parser, so it holds no bytes that are invalid
+ * in a request line.
+ */
+export function forwardedPath(rawUrl: string): string {
+  // /api/continuouswebjobs/{name}/passthrough/{rest}: the rest starts after the 5th slash.
+  let at = -1;
+  for (let i = 0; i < 5; i++) {
+    at = rawUrl.indexOf("/", at + 1);
+    if (at < 0) return "/";
+  }
+  return rawUrl.slice(at);
+}
+
 async function proxy(
   request: FastifyRequest<{ Params: { name: string; "*": string } }>,
   reply: FastifyReply,
@@ -56,7 +73,7 @@ async function proxy(
       .code(502)
       .send(errorBody("bad_gateway", `Continuous job '${request.params.name}' is not running.`));
   }
-  const query = request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "";
+  const target = forwardedPath(request.raw.url ?? "/");
   const headers = {
     ...forwardable(request.headers),
     host: `127.0.0.1:${port}`,
@@ -64,17 +81,25 @@ async function proxy(
     "x-forwarded-host": request.host,
     "x-forwarded-proto": request.protocol,
   };
-  await new Promise<void>((resolve) => {
-    const upstream = httpRequest(
-      { host: "127.0.0.1", port, method: request.method, path: `/${request.params["*"]}${query}`, headers },
-      (response) => {
-        void reply
-          .code(response.statusCode ?? 502)
-          .headers(forwardable(response.headers))
-          .send(response);
-        resolve();
-      },
-    );
+  await new Promise<void>((resolve, reject) => {
+    let upstream: ClientRequest;
+    try {
+      upstream = httpRequest(
+        { host: "127.0.0.1", port, method: request.method, path: target, headers },
+        (response) => {
+          void reply
+            .code(response.statusCode ?? 502)
+            .headers(forwardable(response.headers))
+            .send(response);
+          resolve();
+        },
+      );
+    } catch (error) {
+      // Node refuses to send what it considers invalid (a path or header it would not accept).
+      const message = `This request cannot be forwarded to the job: ${(error as Error).message}`;
+      reject(new WebJobsError(ErrorCode.BadRequest, message));
+      return;
+    }
     upstream.on("error", (error) => {
       void reply
         .code(502)

@@ -101,7 +101,7 @@ export function triggeredRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return {
         swagger: "2.0",
         info: { title: "webjobs triggered jobs", version: "1.0" },
-        host: request.host,
+        host: new URL(baseUrl(request)).host,
         paths,
       };
     },
