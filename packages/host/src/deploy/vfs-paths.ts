@@ -48,7 +48,13 @@ export async function resolveVfs(paths: HostPaths, virtual: string): Promise<Vfs
   for (const root of vfsRoots(paths)) {
     if (clean !== root.prefix && !clean.startsWith(`${root.prefix}/`)) continue;
     const relative = clean.slice(root.prefix.length).replace(/^\/+|\/+$/g, "");
-    const file = resolveInside(root.dir, relative);
+    // A path that tries to leave its root is answered like one that does not exist (as before).
+    let file: string;
+    try {
+      file = resolveInside(root.dir, relative);
+    } catch (error) {
+      throw new WebJobsError(ErrorCode.NotFound, (error as Error).message);
+    }
     await checkRealPath(root.dir, file);
     return { root, file, relative };
   }

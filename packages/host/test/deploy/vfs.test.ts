@@ -133,7 +133,7 @@ describe("/api/zip", () => {
 
     const refused = await t.api("/api/zip/site/wwwroot/x/", { method: "PUT", body: "not a zip" });
     expect(refused.status).toBe(400);
-    expect((await t.api("/api/zip/site/wwwroot/..%2F..%2F", { method: "GET" })).status).toBe(400);
+    expect((await t.api("/api/zip/site/wwwroot/..%2F..%2F", { method: "GET" })).status).toBe(404);
   });
 });
 
