@@ -11,6 +11,12 @@ import type {
   RunPageJson,
   TokenJson,
   TriggeredJobJson,
+  SessionJson,
+  UserJson,
+  AppSettingJson,
+  AuditPageJson,
+  AuditEntryJson,
+  Role,
 } from "../../host/src/api/json-types.ts";
 
 /**
@@ -33,7 +39,17 @@ export type TriggeredJob = Omit<TriggeredJobJson, "latest_run"> & ScheduleFields
 export type ContinuousJob = ContinuousJobJson;
 export type Job = TriggeredJob | ContinuousJob;
 export type RunPage = Omit<RunPageJson, "runs"> & { runs: Run[] };
-export type { CreatedTokenJson, LiveEvent, TokenJson };
+export type { CreatedTokenJson, LiveEvent, TokenJson, SessionJson, UserJson, AppSettingJson, AuditPageJson };
+export type { AuditEntryJson, Role };
+
+/** Says "a script of the dashboard": the host then answers 401 without the browser's own prompt. */
+const FROM_DASHBOARD = { "x-requested-with": "webjobs-dashboard" };
+
+/** Without a valid session: to the login page, which comes back here afterwards. */
+export function toLogin(): void {
+  if (location.hash.startsWith("#/login")) return;
+  location.hash = `/login?next=${encodeURIComponent(location.hash || "#/")}`;
+}
 export type JobType = Job["type"];
 export type Settings = Job["settings"];
 
@@ -75,9 +91,11 @@ async function failure(response: Response): Promise<ApiError> {
 /** JSON from the API; throws ApiError with the host's message. */
 export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const headers = new Headers(init.headers);
+  for (const [name, value] of Object.entries(FROM_DASHBOARD)) headers.set(name, value);
   if (init.body !== undefined && typeof init.body === "string")
     headers.set("content-type", "application/json");
   const response = await fetch(path, { ...init, headers });
+  if (response.status === 401 && !headers.has("authorization")) toLogin();
   if (!response.ok) throw await failure(response);
   if (response.status === 204 || response.status === 202) return undefined as T;
   const text = await response.text();
@@ -86,6 +104,8 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
 
 export const post = <T = void>(path: string, body?: unknown) =>
   api<T>(path, { method: "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+export const send = <T = void>(method: string, path: string, body?: unknown) =>
+  api<T>(path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
 
 export const jobPath = (type: JobType, name: string) => `/api/${type}webjobs/${encodeURIComponent(name)}`;
 export const runPath = (job: string, id: string) => `${jobPath("triggered", job)}/history/${id}`;
@@ -112,11 +132,13 @@ export function upload(
     xhr.open("PUT", jobPath(type, name));
     const isZip = /\.zip$/i.test(filename);
     xhr.setRequestHeader("content-type", isZip ? "application/zip" : "application/octet-stream");
+    for (const [name, value] of Object.entries(FROM_DASHBOARD)) xhr.setRequestHeader(name, value);
     xhr.setRequestHeader("content-disposition", `attachment; filename="${filename.replace(/["\\]/g, "_")}"`);
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
     xhr.onload = () => {
+      if (xhr.status === 401) toLogin();
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(1);
         resolve(JSON.parse(xhr.responseText) as Job);

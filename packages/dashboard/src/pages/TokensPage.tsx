@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, post, type CreatedTokenJson, type TokenJson } from "../api.ts";
+import { api, post, type CreatedTokenJson, type Role, type TokenJson } from "../api.ts";
 import { exactUtc, whenText } from "../format.ts";
 import { useResource } from "../live.ts";
 
@@ -7,6 +7,8 @@ import { useResource } from "../live.ts";
 export function TokensPage() {
   const tokens = useResource<TokenJson[]>("/api/tokens", () => false);
   const [label, setLabel] = useState("");
+  const [role, setRole] = useState<Role>("admin");
+  const [jobs, setJobs] = useState("");
   const [created, setCreated] = useState<CreatedTokenJson | null>(null);
   const [confirm, setConfirm] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -14,8 +16,19 @@ export function TokensPage() {
   const create = async (event: Event) => {
     event.preventDefault();
     try {
-      setCreated(await post<CreatedTokenJson>("/api/tokens", label ? { label } : {}));
+      const limitedTo = jobs
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean);
+      setCreated(
+        await post<CreatedTokenJson>("/api/tokens", {
+          ...(label ? { label } : {}),
+          role,
+          ...(limitedTo.length ? { jobs: limitedTo } : {}),
+        }),
+      );
       setLabel("");
+      setJobs("");
       setError(null);
       tokens.reload();
     } catch (e) {
@@ -42,6 +55,23 @@ export function TokensPage() {
         <label>
           Label
           <input value={label} onInput={(e) => setLabel(e.currentTarget.value)} maxLength={200} />
+        </label>
+        <label>
+          Role
+          <select value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+            <option>admin</option>
+            <option>operator</option>
+            <option>reader</option>
+          </select>
+        </label>
+        <label>
+          Only for jobs
+          <input
+            value={jobs}
+            placeholder="all jobs"
+            onInput={(e) => setJobs(e.currentTarget.value)}
+            title="Comma-separated job names; empty for every job"
+          />
         </label>
         <button type="submit" class="primary">
           Create token
@@ -73,6 +103,8 @@ export function TokensPage() {
             <thead>
               <tr>
                 <th scope="col">Label</th>
+                <th scope="col">Role</th>
+                <th scope="col">Jobs</th>
                 <th scope="col">Created</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
@@ -83,6 +115,8 @@ export function TokensPage() {
               {tokens.data.map((token) => (
                 <tr key={token.id}>
                   <td>{token.label}</td>
+                  <td>{token.role}</td>
+                  <td>{token.jobs ? token.jobs.join(", ") : "all"}</td>
                   <td title={exactUtc(new Date(token.created_at))}>{whenText(new Date(token.created_at))}</td>
                   <td>
                     {confirm === token.id ? (

@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, requireBuiltDashboard } from "../support/browser.ts";
+import { launchBrowser, logInThroughPage, requireBuiltDashboard } from "../support/browser.ts";
 import { PASSWORD, USER, deployScript, startHost, type TestHost } from "../support/host.ts";
 
 // The schedule form needs the host's schedule endpoints; on a host without them the tests skip.
@@ -20,8 +20,9 @@ beforeAll(async () => {
   });
   schedulesExist = preview.status === 200;
   browser = await launchBrowser();
-  const context = await browser.newContext({ httpCredentials: { username: USER, password: PASSWORD } });
+  const context = await browser.newContext();
   page = await context.newPage();
+  await logInThroughPage(page, t.url, USER, PASSWORD);
 }, 60_000);
 
 afterAll(async () => {
