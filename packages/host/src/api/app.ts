@@ -13,7 +13,7 @@ import { registerAccessControl, registerSecurity } from "./security.ts";
 import { tlsServerOptions } from "../tls/tls-options.ts";
 import { decoratePublicUrl } from "./public-url.ts";
 import { handleError } from "./errors.ts";
-import { jsonTooDeep } from "../limits/json-depth.ts";
+import { jsonTooDeep, refuseProtoKeys } from "../limits/json-depth.ts";
 import { eventsRoute } from "./live/events-route.ts";
 import { LiveEvents } from "./live/live-events.ts";
 import { continuousRoutes } from "./routes/continuous.ts";
@@ -75,7 +75,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
       const tooDeep = jsonTooDeep(text, "The body");
       if (tooDeep) return done(new WebJobsError(ErrorCode.BadRequest, tooDeep), undefined);
       try {
-        done(null, JSON.parse(text));
+        done(null, JSON.parse(text, refuseProtoKeys));
       } catch (error) {
         done(
           new WebJobsError(ErrorCode.BadRequest, `The body is not valid JSON: ${(error as Error).message}`),

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { ErrorCode, WebJobsError } from "../errors.ts";
-import { jsonTooDeep } from "../limits/json-depth.ts";
+import { jsonTooDeep, refuseProtoKeys } from "../limits/json-depth.ts";
 import {
   formatBytes,
   isCpuLimit,
@@ -75,7 +75,7 @@ export function parseSettings(text: string): JobSettings {
 
   let value: unknown;
   try {
-    value = JSON.parse(body);
+    value = JSON.parse(body, refuseProtoKeys);
   } catch (error) {
     throw new WebJobsError(
       ErrorCode.BadSettings,

@@ -40,3 +40,12 @@ export function jsonTooDeep(text: string, what: string): string | null {
     ? `${what} is nested more than ${MAX_JSON_DEPTH} levels deep.`
     : null;
 }
+
+/**
+ * A `JSON.parse` reviver that refuses `__proto__` keys: parsed, such a key is an own property, but
+ * any later copy by assignment (`out[key] = value`) would set the copy's prototype instead.
+ */
+export function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === "__proto__") throw new SyntaxError('the key "__proto__" is not allowed');
+  return value;
+}
