@@ -17,25 +17,30 @@ const WILDCARDS = new Set(["0.0.0.0", "::", "0:0:0:0:0:0:0:0"]);
  * address. An address that means "every interface" is no address to give out; loopback stands
  * in for it, and the host warns at start that `--public-url` should be set.
  */
-export function listeningUrl(address: AddressInfo | string | null, fallback: { host: string; port: number }) {
-  if (!address || typeof address === "string") return formatUrl(fallback.host, fallback.port);
+export function listeningUrl(
+  address: AddressInfo | string | null,
+  fallback: { host: string; port: number; tlsCert?: string },
+) {
+  // With a certificate the host speaks HTTPS only (tls/tls-options.ts).
+  const scheme = fallback.tlsCert ? "https" : "http";
+  if (!address || typeof address === "string") return formatUrl(scheme, fallback.host, fallback.port);
   const host = WILDCARDS.has(address.address)
     ? address.family === "IPv6"
       ? "::1"
       : "127.0.0.1"
     : address.address;
-  return formatUrl(host, address.port);
+  return formatUrl(scheme, host, address.port);
 }
 
 export const listensOnWildcard = (host: string) => WILDCARDS.has(host);
 
-function formatUrl(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+function formatUrl(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 export function decoratePublicUrl(
   app: FastifyInstance,
-  config: { publicUrl?: string; host: string; port: number },
+  config: { publicUrl?: string; host: string; port: number; tlsCert?: string },
 ): void {
   app.decorate("publicUrl", () => config.publicUrl ?? listeningUrl(app.server.address(), config));
 }

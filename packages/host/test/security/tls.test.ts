@@ -59,7 +59,7 @@ beforeAll(async () => {
     { stdio: "ignore" },
   );
   t = await startHost({ tlsCert: cert, tlsKey: key });
-  origin = t.url.replace(/^http:/, "https:");
+  origin = t.url;
 }, 30_000);
 
 afterAll(async () => {
@@ -69,6 +69,7 @@ afterAll(async () => {
 
 describe("TLS", () => {
   it("serves the API over HTTPS with HSTS, and the session cookie is Secure", async () => {
+    expect(origin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const health = await get(`${origin}/api/health`);
     expect(health.status).toBe(200);
     expect(health.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
