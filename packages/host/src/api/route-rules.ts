@@ -111,6 +111,10 @@ for (const type of ["triggered", "continuous"]) {
 // The host's own log and its non-secret settings (Kudu's /api/settings).
 rule("GET", "/logstream /api/logstream /api/logstream/* /api/settings", { permission: P.Read });
 
+// git over smart HTTP: cloning reads the code, a push (POST …/git-receive-pack) deploys it.
+rule("GET", "/:repo.git/*", { permission: P.Read });
+rule("POST", "/:repo.git/*", { permission: P.Operate, audit: "git" });
+
 // Kudu's deployment routes: the whole site at once, so never for a token limited to some jobs.
 rule("GET", "/api/vfs/* /vfs/* /vfs/data/jobs/*", { permission: P.Read, job: "vfs" });
 rule("PUT DELETE", "/api/vfs/* /vfs/*", { permission: P.Operate, job: "vfs", audit: "vfs_write" });

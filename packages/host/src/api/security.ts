@@ -102,7 +102,9 @@ export function registerAccessControl(app: FastifyInstance, ctx: ApiContext): vo
 /** The job, run, user or setting a request names, from its path parameters. */
 function targetOf(request: FastifyRequest): string | null {
   const params = request.params as Record<string, string>;
-  const parts = ["name", "id", "setting", "username"].map((key) => params[key]).filter(Boolean);
+  const parts = ["repo", "name", "id", "setting", "username"].map((key) => params[key]).filter(Boolean);
+  // git: which service (a push is `git-receive-pack`).
+  if (params.repo && params["*"]) parts.push(params["*"]);
   return parts.length > 0 ? parts.join("/") : null;
 }
 
