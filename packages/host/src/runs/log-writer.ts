@@ -40,11 +40,14 @@ export class LogWriter {
     const line = formatLogLine(new Date(), this.options.instanceId, kind, text) + "\n";
     const size = Buffer.byteLength(line);
     const { maxBytes } = this.options;
-    if (this.truncated) {
+    // The host's own lines (status changes, the end of the run) pass the cap: they are few, and a
+    // capped log must still say how its run ended.
+    const isOutput = !kind.startsWith("SYS");
+    if (this.truncated && isOutput) {
       this.discardedBytes += size;
       return;
     }
-    if (maxBytes !== undefined && this.fileBytes + this.bufferBytes + size > maxBytes) {
+    if (isOutput && maxBytes !== undefined && this.fileBytes + this.bufferBytes + size > maxBytes) {
       this.truncated = true;
       this.discardedBytes += size;
       const mb = maxBytes / 1024 / 1024;

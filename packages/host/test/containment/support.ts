@@ -81,6 +81,7 @@ export const waitGone = (pids: number[], timeoutMs = 10_000) =>
  * is double-forked (its parent exits, it is re-parented away from the job). Each writes its pid.
  */
 export const DAEMONISING_JOB = `#!/bin/bash
+echo $$ > "$WEBJOBS_DATA_PATH/leader.pid"
 setsid bash -c 'trap "" TERM; echo $$ > "$WEBJOBS_DATA_PATH/setsid.pid"; while :; do sleep 0.2; done' </dev/null >/dev/null 2>&1 &
 ( bash -c 'trap "" TERM; echo $$ > "$WEBJOBS_DATA_PATH/double.pid"; exec sleep 1000' & ) </dev/null >/dev/null 2>&1
 trap "" TERM
