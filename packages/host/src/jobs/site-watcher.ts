@@ -6,10 +6,22 @@ import { isWebJobsError } from "../errors.ts";
 import type { HostPaths } from "../paths.ts";
 import { JobType } from "../store/types.ts";
 import { fingerprintDir } from "./fingerprint.ts";
+import { validateJobName } from "./names.ts";
 import type { JobRegistry } from "./registry.ts";
 
 const jobTypes = [JobType.Triggered, JobType.Continuous];
-const isJobFolderName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name);
+/** Why a folder's name cannot be a job's (the API could not address it), or null. */
+const nameProblem = (name: string): string | null => {
+  try {
+    validateJobName(name);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+const isJobFolderName = (name: string) => nameProblem(name) === null;
+// Halves of a folder swap (JobRegistry.publishSite), never jobs and never worth a warning.
+const isSwapHalf = (name: string) => /\.tmp-(new|old)$/.test(name);
 
 /**
  * Watches `<site>/App_Data/jobs/{type}/` so that a folder copied there by any file transfer tool
@@ -20,6 +32,8 @@ export class SiteWatcher {
   private watcher: FSWatcher | null = null;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly syncing = new Map<string, Promise<void>>();
+  /** Folders already reported as unusable names. */
+  private readonly refused = new Set<string>();
 
   constructor(
     private readonly paths: HostPaths,
@@ -54,6 +68,7 @@ export class SiteWatcher {
       for (const leftover of names.filter((n) => /\.tmp-(new|old)$/.test(n))) {
         await rm(path.join(this.paths.siteJobsRoot(type), leftover), { recursive: true, force: true });
       }
+      for (const name of names.filter((n) => !isJobFolderName(n) && !isSwapHalf(n))) this.refuse(type, name);
       for (const name of names.filter(isJobFolderName)) await this.sync(type, name, { startup: true });
       // A job whose folder is gone (e.g. the site folder moved) is restored from its installed
       // version rather than deleted: a deletion while the host is down is too easily a mistake.
@@ -68,7 +83,10 @@ export class SiteWatcher {
       const relative = path.relative(this.paths.siteJobsRoot(type), changed);
       if (!relative || relative.startsWith("..") || path.isAbsolute(relative)) continue;
       const name = relative.split(path.sep)[0];
-      if (!isJobFolderName(name)) return;
+      if (!isJobFolderName(name)) {
+        if (!isSwapHalf(name)) this.refuse(type, name);
+        return;
+      }
       const key = `${type}/${name}`;
       clearTimeout(this.timers.get(key));
       this.timers.set(
@@ -85,6 +103,20 @@ export class SiteWatcher {
       );
       return;
     }
+  }
+
+  /**
+   * A folder whose name the API cannot address is never installed (it would be listed but could be
+   * neither run nor deleted): the host says so, once per folder, with the name rule it breaks.
+   */
+  private refuse(type: JobType, name: string): void {
+    const key = `${type}/${name}`;
+    if (this.refused.has(key)) return;
+    this.refused.add(key);
+    this.log.warn(
+      { type, folder: path.join(this.paths.siteJobsRoot(type), name), reason: nameProblem(name) },
+      "a folder in the site is not a job: its name cannot be a job name; rename it to install it",
+    );
   }
 
   private async sync(type: JobType, name: string, { startup }: { startup: boolean }): Promise<void> {
