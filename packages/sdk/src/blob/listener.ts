@@ -1,6 +1,6 @@
 import os from "node:os";
 import type { BlobItem, ContainerClient } from "@azure/storage-blob";
-import { messageOf, statusOf } from "../errors.ts";
+import { messageOf, statusOf, storageProblem } from "../errors.ts";
 import type { RegisteredFunction } from "../registry.ts";
 import { invoke, type InvokeDeps } from "../runtime/invoke.ts";
 import type { Listener } from "../runtime/listener.ts";
@@ -102,7 +102,7 @@ export class BlobListener implements Listener {
         const text =
           statusOf(error) === 404
             ? `container '${this.#pattern.container}' does not exist yet; waiting for it`
-            : `cannot list '${this.#pattern.container}': ${messageOf(error)}`;
+            : `cannot list '${this.#pattern.container}': ${storageProblem(error, this.account)}`;
         if (text !== this.#lastError) console.error(`[${this.fn.name}] ${text}`);
         this.#lastError = text;
         finishedPass = true;

@@ -1,5 +1,5 @@
 import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
-import { messageOf, statusOf } from "../errors.ts";
+import { messageOf, statusOf, storageProblem } from "../errors.ts";
 import type { RegisteredFunction } from "../registry.ts";
 import { invoke, summarize, type InvokeDeps } from "../runtime/invoke.ts";
 import type { Listener } from "../runtime/listener.ts";
@@ -100,7 +100,7 @@ export class QueueListener implements Listener {
     const text =
       statusOf(error) === 404
         ? `queue '${this.options.queueName}' does not exist yet; waiting for it`
-        : `cannot read queue '${this.options.queueName}': ${messageOf(error)}`;
+        : `cannot read queue '${this.options.queueName}': ${storageProblem(error, this.account)}`;
     if (text !== this.#lastError) console.error(`[${this.fn.name}] ${text}`);
     this.#lastError = text;
   }

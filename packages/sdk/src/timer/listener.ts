@@ -1,5 +1,5 @@
 import type { BlobClient } from "@azure/storage-blob";
-import { messageOf, SdkError, statusOf } from "../errors.ts";
+import { messageOf, SdkError, statusOf, storageProblem } from "../errors.ts";
 import type { RegisteredFunction } from "../registry.ts";
 import { invoke, type InvokeDeps } from "../runtime/invoke.ts";
 import type { Listener } from "../runtime/listener.ts";
@@ -73,7 +73,8 @@ export class TimerListener implements Listener {
         reported = "";
         await this.#fireWhileHeld(lock, statusBlob);
       } catch (error) {
-        const text = `timer storage unavailable: ${messageOf(error)}`;
+        const setting = storageAccount(this.#options.connection).setting;
+        const text = `timer storage unavailable: ${storageProblem(error, setting)}`;
         if (text !== reported) console.error(`[${this.fn.name}] ${text}`);
         reported = text;
         await this.#sleep(5000);
