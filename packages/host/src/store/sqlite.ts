@@ -246,14 +246,18 @@ export class SqliteStore implements Store {
     }
   }
 
-  async updateRun(jobName: string, id: string, patch: RunPatch): Promise<void> {
+  async updateRun(jobName: string, id: string, patch: RunPatch): Promise<boolean> {
     const keys = Object.keys(patch) as (keyof RunPatch)[];
-    if (keys.length === 0) return;
-    this.db
+    if (keys.length === 0) return false;
+    // A run finishes once: a status change applies only while the run is still active.
+    const active = activeRunStatuses.map((s) => `'${s}'`).join(", ");
+    const condition = patch.status === undefined ? "" : ` AND status IN (${active})`;
+    const result = this.db
       .prepare(
-        `UPDATE runs SET ${keys.map((k) => `${runColumns[k]} = ?`).join(", ")} WHERE job_name = ? AND id = ?`,
+        `UPDATE runs SET ${keys.map((k) => `${runColumns[k]} = ?`).join(", ")} WHERE job_name = ? AND id = ?${condition}`,
       )
       .run(...keys.map((k) => toDb(patch[k])), jobName, id);
+    return result.changes > 0;
   }
 
   async getRun(jobName: string, id: string): Promise<RunRecord | null> {

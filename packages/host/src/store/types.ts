@@ -146,7 +146,11 @@ export interface Store {
 
   /** Throws StoreConflictError when the job already has an active run, or the id is taken. */
   insertRun(run: RunRecord): Promise<void>;
-  updateRun(jobName: string, id: string, patch: RunPatch): Promise<void>;
+  /**
+   * Changes a run. A status change applies only while the run is active (a run finishes once,
+   * whoever else tries to end it); false when nothing changed.
+   */
+  updateRun(jobName: string, id: string, patch: RunPatch): Promise<boolean>;
   getRun(jobName: string, id: string): Promise<RunRecord | null>;
   /** Newest first. */
   listRuns(jobName: string, limit?: number): Promise<RunRecord[]>;
