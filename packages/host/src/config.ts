@@ -39,6 +39,14 @@ const publicUrlSchema = z
     return url.href.replace(/\/+$/, "");
   });
 
+const databaseUrlSchema = z
+  .string()
+  .trim()
+  .regex(
+    /^postgres(ql)?:\/\//,
+    "must be a PostgreSQL URL such as postgres://user:password@db.example.com/webjobs",
+  );
+
 const configSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -117,6 +125,8 @@ const configSchema = z.object({
   containment: z.enum(["auto", "cgroup", "proc"]).default("auto"),
   // When the host runs as root: the user jobs run as.
   runAs: z.string().min(1).optional(),
+  // The store: a PostgreSQL URL shared by several instances; unset, SQLite in the data folder.
+  database: databaseUrlSchema.optional(),
 });
 
 export type HostConfig = Omit<z.output<typeof configSchema>, "siteDir"> & { siteDir: string };
@@ -158,6 +168,7 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   publicUrl: "WEBJOBS_PUBLIC_URL",
   containment: "WEBJOBS_CONTAINMENT",
   runAs: "WEBJOBS_RUN_AS",
+  database: "WEBJOBS_DATABASE_URL",
 };
 
 export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): HostConfig {

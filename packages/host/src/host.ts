@@ -29,7 +29,7 @@ import { recoverAfterCrash } from "./runs/recovery.ts";
 import { TriggeredRunner } from "./runs/runner.ts";
 import { scheduleProblem } from "./schedules/job-schedule.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
-import { SqliteStore } from "./store/sqlite.ts";
+import { openStore } from "./store/open-store.ts";
 import { HookEvent, JobType, RunStatus, type Store } from "./store/types.ts";
 
 /**
@@ -101,7 +101,7 @@ export class Host {
     this.dataLock = new DataLock(config.dataDir);
     this.instanceId = config.instanceId ?? defaultInstanceId(config.dataDir);
     this.log = options.log ?? hostLogger(this.logHub);
-    this.store = new SqliteStore(this.paths.database);
+    this.store = openStore(config.database, this.paths.database);
     this.credentials = new Credentials(this.store);
     this.sessions = new Sessions(this.store, config.sessionHours * 3600_000);
     this.appSettings = new AppSettings(

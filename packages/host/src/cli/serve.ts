@@ -9,6 +9,7 @@ interface ServeOptions {
   data?: string;
   site?: string;
   publicUrl?: string;
+  database?: string;
 }
 
 /**
@@ -23,6 +24,10 @@ export function registerServe(program: Command): void {
     .option("--data <dir>", "data folder (WEBJOBS_DATA_DIR, default ./data)")
     .option("--site <dir>", "site folder holding App_Data/jobs (WEBJOBS_SITE_DIR, default <data>/site)")
     .option("--public-url <url>", "the URL clients reach the host at (WEBJOBS_PUBLIC_URL)")
+    .option(
+      "--database <url>",
+      "PostgreSQL store shared by several hosts, postgres://… (WEBJOBS_DATABASE_URL)",
+    )
     .action(async (options: ServeOptions) => {
       const config = resolveConfig({
         host: options.host,
@@ -31,6 +36,7 @@ export function registerServe(program: Command): void {
         siteDir: options.site,
         ...securityConfig(options),
         publicUrl: options.publicUrl,
+        database: options.database,
       });
       const host = new Host(config, {
         onGeneratedCredential: ({ username, password }) => {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { ErrorCode, WebJobsError } from "../errors.ts";
 import { loadMigrations } from "./migrations.ts";
 import { StoreConflictError } from "./types.ts";
 
@@ -28,6 +29,17 @@ export async function conflictAs<T>(message: string, write: () => Promise<T>): P
   }
 }
 
+/** A database URL fit for logs and error messages: the password replaced by `***`. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return "(unparsable database URL)";
+  }
+}
+
 export const num = (value: unknown): number | null => (value == null ? null : Number(value));
 export const maybeDate = (value: unknown): Date | null => (value == null ? null : (value as Date));
 export const text = (value: unknown): string | null => (value as string | null) ?? null;
@@ -39,7 +51,10 @@ export const text = (value: unknown): string | null => (value as string | null) 
 export class PgDatabase implements Queryable {
   readonly pool: pg.Pool;
 
-  constructor(url: string, options: { max?: number } = {}) {
+  constructor(
+    private readonly url: string,
+    options: { max?: number } = {},
+  ) {
     this.pool = new pg.Pool({
       connectionString: url,
       max: options.max ?? 10,
@@ -76,6 +91,7 @@ export class PgDatabase implements Queryable {
    * moment waits, then finds them applied.
    */
   async migrate(): Promise<void> {
+    await this.checkReachable();
     await this.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK.toString()]);
       // Created under the lock: two concurrent CREATE TABLE IF NOT EXISTS can both fail otherwise.
@@ -92,6 +108,19 @@ export class PgDatabase implements Queryable {
         ]);
       }
     });
+  }
+
+  /** A database that cannot be reached at start is named (without its password) in the error. */
+  private async checkReachable(): Promise<void> {
+    try {
+      await this.pool.query("SELECT 1");
+    } catch (error) {
+      throw new WebJobsError(
+        ErrorCode.Internal,
+        `Cannot use the database ${redactDatabaseUrl(this.url)}: ${(error as Error).message || String(error)}`,
+        { cause: error },
+      );
+    }
   }
 
   async close(): Promise<void> {
