@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { cp, mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { copyTree } from "../jobs/copy-tree.ts";
 import { extractZip, type ZipLimits } from "../jobs/zip.ts";
 import { resolveInside } from "./safe-path.ts";
 
@@ -41,14 +42,16 @@ export async function stageSite(
   const staging = siblingName(site, "deploy");
   try {
     const wholeSite = change.kind === "zip" && change.target === "" && change.clean;
-    await mkdir(staging, { recursive: true });
-    if (!wholeSite) {
-      await cp(site, staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true }).catch(
+    const copied =
+      !wholeSite &&
+      (await copyTree(site, staging, { preserveTimestamps: true }).then(
+        () => true,
         (error: NodeJS.ErrnoException) => {
           if (error.code !== "ENOENT") throw error;
+          return false;
         },
-      );
-    }
+      ));
+    if (!copied) await mkdir(staging, { recursive: true });
     if (change.kind === "file") {
       const file = resolveInside(staging, change.target);
       await mkdir(path.dirname(file), { recursive: true });

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import type { HostPaths } from "../paths.ts";
 import type { JobType } from "../store/types.ts";
+import { copyTree } from "./copy-tree.ts";
 import { findScript, resolveInterpreter, resolveJobRoot } from "./script.ts";
 import { readSettingsFile, type JobSettings } from "./settings.ts";
 import { extractZip, type ZipLimits } from "./zip.ts";
@@ -71,14 +72,13 @@ export async function installPackage(
   const staging = await mkdtemp(path.join(paths.tmp, "install-"));
   try {
     const content = path.join(staging, "content");
-    await mkdir(content);
+    if (source.kind === "dir") await copyTree(source.path, content);
+    else await mkdir(content);
     if (source.kind === "zip") {
       await extractZip(source.path, content, limits);
     } else if (source.kind === "file") {
       checkUploadFileName(source.filename);
       await rename(source.path, path.join(content, source.filename));
-    } else {
-      await cp(source.path, content, { recursive: true, verbatimSymlinks: true });
     }
 
     const root = resolveJobRoot(content);

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import { cp, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { copyTree } from "./copy-tree.ts";
 import { fingerprintDir } from "./fingerprint.ts";
 import path from "node:path";
 import { ErrorCode, WebJobsError } from "../errors.ts";
@@ -133,7 +134,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     await mkdir(this.paths.tmp, { recursive: true });
     const copy = path.join(this.paths.tmp, `settings-${name}-${Date.now()}`);
     try {
-      await cp(current, copy, { recursive: true, verbatimSymlinks: true });
+      await copyTree(current, copy);
       const scriptDir = path.join(copy, path.dirname(job.script ?? "."));
       await writeFile(path.join(scriptDir, "settings.job"), JSON.stringify(parsed, null, 2) + "\n");
       return await this.deploy(type, name, { kind: "dir", path: copy });
@@ -230,7 +231,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     await mkdir(path.dirname(site), { recursive: true });
     const fresh = `${site}.${process.pid}-${Date.now()}.tmp-new`;
     const old = `${site}.${process.pid}-${Date.now()}.tmp-old`;
-    await cp(versionDir, fresh, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    await copyTree(versionDir, fresh, { preserveTimestamps: true });
     const hadOld = await rename(site, old).then(
       () => true,
       () => false,

@@ -1,9 +1,10 @@
-import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { mkdir, open, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { crc32 } from "node:zlib";
+import { crc32, inflateRawSync } from "node:zlib";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
 import { ErrorCode, WebJobsError } from "../errors.ts";
+import { inParallel } from "./in-parallel.ts";
 
 /**
  * Unpacks an uploaded zip. The upload comes from a client we do not trust, so every entry is
@@ -62,13 +63,94 @@ export async function extractZip(
       );
     }
     const plan = await planEntries(zip, path.resolve(destDir), limits);
-    let bytes = 0;
-    for (const item of plan) {
-      bytes += await writeEntry(zip, item, destDir, bytes, limits.maxUnpackedBytes);
-    }
-    return { entries: plan.length, bytes };
+    refuseCollisions(plan);
+    await createFolders(plan, destDir);
+    const counter: ByteCounter = { written: 0, limit: limits.maxUnpackedBytes, failed: false };
+    await inParallel(
+      plan.filter((item) => !item.isDirectory),
+      EXTRACT_CONCURRENCY,
+      (item) =>
+        item.entry.compressedSize <= SMALL_ENTRY_BYTES &&
+        item.entry.uncompressedSize <= SMALL_ENTRY_BYTES * 16
+          ? writeSmallEntry(handle, item, destDir, counter)
+          : writeEntry(zip, item, destDir, counter),
+      () => (counter.failed = true),
+    );
+    return { entries: plan.length, bytes: counter.written };
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Entries written at once. A job's node_modules is thousands of files of a few KB, where each file
+ * costs several file system round trips (open, write, close) that mostly wait on the thread pool;
+ * overlapping them is what makes extraction fast (about 30 times faster than one at a time).
+ */
+const EXTRACT_CONCURRENCY = 32;
+
+/** The inflated bytes of all entries, counted as they stream, shared by the parallel writers. */
+interface ByteCounter {
+  written: number;
+  limit: number;
+  /** Set at the first failure, so the other writers stop at their next chunk. */
+  failed: boolean;
+}
+
+/**
+ * Two entries that map to the same path (the same file twice, a file that is also a folder or the
+ * parent of another entry) are refused before anything is written, naming the later entry: with
+ * entries written in parallel, which of them reached the disk first would otherwise be chance.
+ */
+function refuseCollisions(plan: readonly Planned[]): void {
+  const files = new Set<string>();
+  const folders = new Set<string>();
+  for (const item of plan) {
+    const normalised = path.posix.normalize(item.relative).replace(/\/+$/, "");
+    const parents: string[] = [];
+    for (let at = path.posix.dirname(normalised); at !== "." && at !== "/"; at = path.posix.dirname(at)) {
+      parents.push(at);
+    }
+    const ownFolders = item.isDirectory ? [normalised, ...parents] : parents;
+    if (ownFolders.some((folder) => files.has(folder))) throw unsafe(item.name, COLLIDES);
+    if (!item.isDirectory && (files.has(normalised) || folders.has(normalised))) {
+      throw unsafe(item.name, COLLIDES);
+    }
+    for (const folder of ownFolders) folders.add(folder);
+    if (!item.isDirectory) files.add(normalised);
+  }
+}
+
+const COLLIDES = "its path collides with another entry of the zip";
+
+/**
+ * Creates every folder the zip needs once, parents first, before any file is written: the writers
+ * then never call mkdir per file. A file entry whose path is also a folder (or the parent of
+ * another entry) then fails its exclusive open, which is reported as a collision.
+ */
+async function createFolders(plan: readonly Planned[], destDir: string): Promise<void> {
+  const folders = new Set<string>();
+  for (const item of plan) {
+    const relative = item.isDirectory ? item.relative.replace(/\/+$/, "") : path.posix.dirname(item.relative);
+    for (let at = relative; at !== "." && at !== "" && !folders.has(at); at = path.posix.dirname(at)) {
+      folders.add(at);
+    }
+  }
+  const byDepth = new Map<number, string[]>();
+  for (const folder of folders) {
+    const depth = folder.split("/").length;
+    byDepth.set(depth, [...(byDepth.get(depth) ?? []), folder]);
+  }
+  for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
+    await inParallel(byDepth.get(depth)!, EXTRACT_CONCURRENCY, async (folder) => {
+      try {
+        await mkdir(path.join(destDir, folder));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // Two spellings of one folder (`a/` and `a//`) are the same folder; a file cannot exist yet.
+        if (code !== "EEXIST") throw collision(folder, error);
+      }
+    });
   }
 }
 
@@ -151,25 +233,95 @@ function unsafeName(relative: string, root: string): string | null {
 }
 
 /**
- * Writes one planned entry, counting the inflated bytes as they come. `written` is what earlier
- * entries wrote. Returns the bytes this entry wrote.
+ * Entries this small (most of a node_modules) skip the streams: one positioned read brings the
+ * local header and the data, which inflate in one call. A stream per entry costs several thread
+ * pool round trips and most of the garbage collector's time when there are thousands of them.
  */
-async function writeEntry(
-  zip: ZipFile,
+const SMALL_ENTRY_BYTES = 64 * 1024;
+const LOCAL_HEADER_BYTES = 30;
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+
+async function writeSmallEntry(
+  handle: FileHandle,
   item: Planned,
   destDir: string,
-  written: number,
-  limit: number,
-): Promise<number> {
+  counter: ByteCounter,
+): Promise<void> {
+  const { entry, name } = item;
+  const data = await readSmallEntry(handle, item);
+  if (counter.failed) return;
+  counter.written += data.length;
+  if (counter.written > counter.limit) {
+    throw unsafe(name, `the zip unpacks to more than the limit of ${counter.limit} bytes`);
+  }
+  if (crc32(data) !== entry.crc32) {
+    throw notAZip(new Error(`entry '${name}' is damaged (its checksum does not match)`));
+  }
+  try {
+    // `wx`: a second entry with the same path is refused rather than silently overwriting the first.
+    await writeFile(path.join(destDir, item.relative), data, {
+      flag: "wx",
+      mode: item.executable ? 0o755 : 0o644,
+    });
+  } catch (error) {
+    throw collision(name, error);
+  }
+}
+
+/** The inflated bytes of a small entry; never more than its header declares. */
+async function readSmallEntry(handle: FileHandle, item: Planned): Promise<Buffer> {
+  const { entry, name } = item;
+  const damaged = (why: string) => notAZip(new Error(`entry '${name}' ${why}`));
+  const at = entry.relativeOffsetOfLocalHeader;
+  // The local header repeats the name and has its own extra field, usually as long as the central one.
+  let length = LOCAL_HEADER_BYTES + entry.fileNameLength + entry.extraFieldLength + 64 + entry.compressedSize;
+  let buffer = Buffer.alloc(length);
+  let { bytesRead } = await handle.read(buffer, 0, length, at);
+  if (bytesRead < LOCAL_HEADER_BYTES || buffer.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
+    throw damaged("has no valid local header");
+  }
+  const start = LOCAL_HEADER_BYTES + buffer.readUInt16LE(26) + buffer.readUInt16LE(28);
+  if (start + entry.compressedSize > length) {
+    length = start + entry.compressedSize;
+    buffer = Buffer.alloc(length);
+    ({ bytesRead } = await handle.read(buffer, 0, length, at));
+  }
+  if (bytesRead < start + entry.compressedSize) throw damaged("is cut short (the zip is truncated)");
+  const raw = buffer.subarray(start, start + entry.compressedSize);
+  if (entry.compressionMethod === STORED) {
+    if (entry.compressedSize > entry.uncompressedSize) {
+      throw unsafe(name, `it unpacks to more than the ${entry.uncompressedSize} bytes its header declares`);
+    }
+    if (entry.compressedSize < entry.uncompressedSize) {
+      throw damaged(`holds ${entry.compressedSize} bytes, but its header declares ${entry.uncompressedSize}`);
+    }
+    return raw;
+  }
+  let data: Buffer;
+  try {
+    // One byte more than declared is enough to know the header lies, and no more is ever inflated.
+    data = inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || error instanceof RangeError) {
+      throw unsafe(name, `it unpacks to more than the ${entry.uncompressedSize} bytes its header declares`);
+    }
+    throw notAZip(new Error(`entry '${name}': ${(error as Error).message}`));
+  }
+  if (data.length > entry.uncompressedSize) {
+    throw unsafe(name, `it unpacks to more than the ${entry.uncompressedSize} bytes its header declares`);
+  }
+  if (data.length !== entry.uncompressedSize) {
+    throw damaged(`holds ${data.length} bytes, but its header declares ${entry.uncompressedSize}`);
+  }
+  return data;
+}
+
+/** Writes one planned file entry, counting its inflated bytes as they come into `counter`. */
+async function writeEntry(zip: ZipFile, item: Planned, destDir: string, counter: ByteCounter): Promise<void> {
   const { entry, name } = item;
   const target = path.join(destDir, item.relative);
   let file: FileHandle;
   try {
-    if (item.isDirectory) {
-      await mkdir(target, { recursive: true });
-      return 0;
-    }
-    await mkdir(path.dirname(target), { recursive: true });
     // `wx`: a second entry with the same path is refused rather than silently overwriting the first.
     file = await open(target, "wx", item.executable ? 0o755 : 0o644);
   } catch (error) {
@@ -181,15 +333,18 @@ async function writeEntry(
   try {
     const stream = await openEntry(zip, entry, name);
     for await (const chunk of readChunks(stream, name)) {
+      // Another entry failed: the whole extraction is void, stop writing.
+      if (counter.failed) return;
       size += chunk.length;
       // Checked before the write, so no more than the declared size ever reaches the disk.
       if (size > entry.uncompressedSize) {
         throw unsafe(name, `it unpacks to more than the ${entry.uncompressedSize} bytes its header declares`);
       }
+      counter.written += chunk.length;
       // Implied by the check above and the header total checked in planEntries; kept so that the
       // limit does not rest on that reasoning alone.
-      if (written + size > limit) {
-        throw unsafe(name, `the zip unpacks to more than the limit of ${limit} bytes`);
+      if (counter.written > counter.limit) {
+        throw unsafe(name, `the zip unpacks to more than the limit of ${counter.limit} bytes`);
       }
       crc = crc32(chunk, crc);
       await file.write(chunk);
@@ -205,7 +360,6 @@ async function writeEntry(
   if (crc !== entry.crc32) {
     throw notAZip(new Error(`entry '${name}' is damaged (its checksum does not match)`));
   }
-  return size;
 }
 
 function openEntry(zip: ZipFile, entry: Entry, name: string): Promise<Readable> {
@@ -243,7 +397,7 @@ function notAZip(error: unknown): WebJobsError {
 function collision(name: string, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
-    return unsafe(name, "its path collides with another entry of the zip");
+    return unsafe(name, COLLIDES);
   }
   return error as Error;
 }
