@@ -18,10 +18,14 @@ export interface RunningJob {
   cwd: string;
 }
 
-/** Runs a fixture job (`test/fixtures/NAME.mjs`) as a plain `node` process, as users would outside the host. */
+/**
+ * Runs a fixture job (`test/fixtures/NAME.mjs`, or a script at an absolute path) as a plain `node`
+ * process, as users would outside the host.
+ */
 export async function runJob(name: string, env: Record<string, string>): Promise<RunningJob> {
   const cwd = await mkdtemp(path.join(os.tmpdir(), "webjobs-sdkjob-"));
-  const child = spawn(process.execPath, [path.join(fixtures, `${name}.mjs`)], {
+  const script = path.isAbsolute(name) ? name : path.join(fixtures, `${name}.mjs`);
+  const child = spawn(process.execPath, [script], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
