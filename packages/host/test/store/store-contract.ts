@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FireOutcome, type FireRecord } from "../../src/schedules/types.ts";
 import { RunStatus, StoreConflictError, type RunRecord, type Store } from "../../src/store/types.ts";
+import { recordsContract } from "./store-contract-records.ts";
 
 /**
  * The rules every store must enforce itself (not the host's memory): one active run per job,
@@ -11,6 +12,8 @@ export function storeContract(
   name: string,
   open: () => Promise<{ store: Store; close: () => Promise<void> }>,
 ) {
+  // Jobs, history, credentials, hooks, deployments, settings and audit: in their own file.
+  recordsContract(name, open);
   describe(`${name} store contract`, () => {
     let store: Store;
     let close: () => Promise<void>;
