@@ -85,6 +85,18 @@ for (const mode of ["auto", "proc"] as const) {
       expect((await deployZip(t, "triggered", "daemons", await daemonZip())).status).toBe(200);
     });
 
+    it("stopping a continuous job ends its daemons", async () => {
+      const dataPath = path.join(t.dataDir, "jobs/continuous/worker");
+      expect((await deployZip(t, "continuous", "worker", await daemonZip())).status).toBe(200);
+      const daemons = [
+        await pidFrom(path.join(dataPath, "setsid.pid")),
+        await pidFrom(path.join(dataPath, "double.pid")),
+      ];
+      expect((await t.api("/api/continuouswebjobs/worker/stop", { method: "POST" })).status).toBe(200);
+      await waitGone(daemons, 3000);
+      expect((await t.api("/api/continuouswebjobs/worker", { method: "DELETE" })).status).toBe(200);
+    });
+
     it("a run past its memory_limit ends Aborted with that reason", async () => {
       const script = [
         "import time",

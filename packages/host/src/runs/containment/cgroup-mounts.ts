@@ -64,7 +64,7 @@ function folderOf(mount: Mount, cgroupPath: string): string {
     mount.root !== "/" && (cgroupPath === mount.root || cgroupPath.startsWith(`${mount.root}/`))
       ? cgroupPath.slice(mount.root.length)
       : cgroupPath;
-  return path.join(mount.mountPoint, relative);
+  return path.join(mount.mountPoint, relative).replace(/(.)\/+$/, "$1");
 }
 
 export function findCgroupMounts(

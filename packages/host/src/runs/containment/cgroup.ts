@@ -16,8 +16,13 @@ export class CgroupDir {
     return path.join(this.dir, "cgroup.procs");
   }
 
+  /** Its parent exists (this host's folder); never recursive, see Containment.setUpCgroups. */
   create(): void {
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
   }
 
   write(file: string, value: string): void {

@@ -159,7 +159,15 @@ export class Containment {
       const instanceDir = path.join(own, `webjobs-${this.options.instanceId}`);
       const hostDir = path.join(instanceDir, this.token);
       try {
-        mkdirSync(hostDir, { recursive: true });
+        // One level at a time: the host's own cgroup exists, and a recursive mkdir would try to
+        // create parents where no cgroup file system is (it never returns on /proc).
+        for (const dir of [instanceDir, hostDir]) {
+          try {
+            mkdirSync(dir);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+          }
+        }
         return { version, instanceDir, hostDir };
       } catch (error) {
         problems.push(`cannot create ${hostDir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
