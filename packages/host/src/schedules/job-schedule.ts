@@ -9,6 +9,26 @@ import {
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import type { JobSettings } from "../jobs/settings.ts";
 
+/**
+ * Compiled schedules are immutable, so jobs with the same schedule, zone and start share one:
+ * thousands of jobs on a handful of schedules cost a handful of compilations.
+ */
+const compiled = new Map<string, Schedule>();
+const MAX_COMPILED = 50_000;
+
+function compileShared(source: unknown, timeZone: string, defaultStartTime?: Date): Schedule {
+  // A recurrence without a start of its own starts "now": not something to share.
+  if (typeof source !== "string" && !defaultStartTime) return compileSchedule(source, timeZone);
+  const key = `${JSON.stringify(source)}\0${timeZone}\0${defaultStartTime?.getTime() ?? ""}`;
+  let schedule = compiled.get(key);
+  if (!schedule) {
+    schedule = compileSchedule(source, timeZone, { defaultStartTime });
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(key, schedule);
+  }
+  return schedule;
+}
+
 /** A job's schedule as the host arms it: the compiled schedule, its zone and its run policies. */
 export interface JobSchedule {
   schedule: Schedule;
@@ -32,7 +52,9 @@ export function jobScheduleOf(
   try {
     const timeZone = resolveTimeZone(settings.time_zone ?? hostTimeZone, "time_zone");
     const policies = parsePolicies(settings as Record<string, unknown>);
-    const schedule = compileSchedule(settings.schedule, timeZone, { defaultStartTime });
+    // A recurrence without startTime depends on when it was armed; a cron string never does.
+    const start = typeof settings.schedule === "string" ? undefined : defaultStartTime;
+    const schedule = compileShared(settings.schedule, timeZone, start);
     return { schedule, timeZone, policies, key: scheduleKey(settings.schedule, timeZone) };
   } catch (error) {
     if (error instanceof ScheduleError) {

@@ -106,7 +106,13 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     });
     registry.on("removing", (type, name) => (type === JobType.Triggered ? this.forget(name) : undefined));
     runner.on("finished", (run) => this.track(this.onRunFinished(run)));
-    for (const job of await registry.list(JobType.Triggered)) await this.arm(job);
+    const jobs = await registry.list(JobType.Triggered);
+    for (let i = 0; i < jobs.length; i++) {
+      await this.arm(jobs[i]);
+      // Let log writes and other I/O through now and then: arming 10,000 jobs in one go would hold
+      // every pending line (and their promises) in memory until the end.
+      if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+    }
     for (const run of recovered) await this.onRunFinished(run);
     for (const fire of await store.pendingRetries()) {
       const armed = this.armed.get(fire.jobName);
@@ -482,6 +488,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     try {
       const run = await runner.start(armed.name, { trigger, scheduledTime: due, attempt });
       armed.onRunStarted?.();
+      // The rest is bookkeeping: let the other jobs of a burst spawn first.
+      await new Promise((resolve) => setImmediate(resolve));
       await store.updateFire(armed.name, due, { runId: run.id, attempt, outcome, reason: null });
       armed.log.write(
         "SYS INFO",
