@@ -4,6 +4,7 @@ import { DeployPage } from "./pages/DeployPage.tsx";
 import { JobPage } from "./pages/JobPage.tsx";
 import { JobsPage } from "./pages/JobsPage.tsx";
 import { RunPage } from "./pages/RunPage.tsx";
+import { FunctionsPage } from "./pages/FunctionsPage.tsx";
 import { TokensPage } from "./pages/TokensPage.tsx";
 import { AppSettingsPage } from "./pages/AppSettingsPage.tsx";
 import { AuditPage } from "./pages/AuditPage.tsx";
@@ -19,6 +20,8 @@ function page(route: Route, session: SessionJson | null | undefined) {
   if (first === "jobs" && (type === "triggered" || type === "continuous") && name) {
     if (runs === "runs" && id && type === "triggered")
       return <RunPage key={`${name}/${id}`} job={name} id={id} />;
+    if (runs === "functions")
+      return <FunctionsPage key={`${type}/${name}`} type={type} name={name} fn={id} />;
     return <JobPage key={`${type}/${name}`} type={type} name={name} />;
   }
   if (first === "history") return <HistoryPage route={route} />;

@@ -47,6 +47,14 @@ export function JobPage({ type, name }: { type: JobType; name: string }) {
         <dd>
           <code>{data.run_command || "—"}</code>
         </dd>
+        {"using_sdk" in data && data.using_sdk && (
+          <>
+            <dt>Functions</dt>
+            <dd>
+              <a href={href("jobs", type, name, "functions")}>Functions and invocations (webjobs-sdk)</a>
+            </dd>
+          </>
+        )}
         {data.error && (
           <>
             <dt>Problem</dt>

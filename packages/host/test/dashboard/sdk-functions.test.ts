@@ -1,0 +1,97 @@
+import { QueueServiceClient } from "@azure/storage-queue";
+import { build } from "esbuild";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAzurite, type Azurite } from "../../../sdk/test/support/azurite.ts";
+import { launchBrowser, logInThroughPage, requireBuiltDashboard } from "../support/browser.ts";
+import { PASSWORD, USER, deployZip, makeZip, startHost, waitFor, type TestHost } from "../support/host.ts";
+
+const sdk = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "sdk");
+
+/** The SDK's host fixture bundled into one file, as the SDK's README tells users to ship a job. */
+async function bundledJob(): Promise<string> {
+  const result = await build({
+    entryPoints: [path.join(sdk, "test", "fixtures", "host-job.mjs")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    write: false,
+    alias: { "webjobs-sdk": path.join(sdk, "src", "index.ts") },
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: "silent",
+  });
+  return result.outputFiles[0]!.text;
+}
+
+let azurite: Azurite;
+let t: TestHost;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  requireBuiltDashboard();
+  azurite = await startAzurite();
+  // Jobs inherit the host's environment: the connection reaches the job like an app setting.
+  process.env.AzureWebJobsStorage = azurite.connectionString;
+  t = await startHost();
+  browser = await launchBrowser();
+  page = await (await browser.newContext()).newPage();
+  await logInThroughPage(page, t.url, USER, PASSWORD);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.stop();
+  await azurite?.stop();
+  delete process.env.AzureWebJobsStorage;
+});
+
+describe("the functions page of a job using webjobs-sdk", () => {
+  it("is linked from the job, lists its functions, and shows a new invocation with its details and log", async () => {
+    const queue = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient("images");
+    await queue.create();
+    const zip = await makeZip({ "run.js": await bundledJob(), "package.json": '{ "type": "module" }' });
+    expect((await deployZip(t, "continuous", "thumbs", zip)).status).toBeLessThan(300);
+    await waitFor(
+      async () => {
+        const job = (await (await t.api("/api/continuouswebjobs/thumbs")).json()) as { using_sdk: boolean };
+        return job.using_sdk || undefined;
+      },
+      20_000,
+      "using_sdk",
+    );
+
+    await page.goto(`${t.url}/#/jobs/continuous/thumbs`);
+    await page.getByRole("link", { name: /Functions and invocations/ }).click();
+    await page.getByRole("heading", { name: "Functions of thumbs" }).waitFor();
+    await page.getByRole("link", { name: "thumbnails" }).waitFor({ timeout: 15_000 });
+    await page.getByText("No invocations yet.").waitFor();
+
+    // The page was open before the message: the invocation appears by itself.
+    const sent = await queue.sendMessage(Buffer.from(JSON.stringify({ name: "cat" })).toString("base64"));
+    const item = page.locator("li.invocation", { hasText: '{"name":"cat"}' });
+    await item.getByText("Succeeded").waitFor({ timeout: 15_000 });
+    await item.locator("summary").click();
+    await item.getByText(sent.messageId).waitFor();
+    await item.getByText(/making a thumbnail of cat/).waitFor();
+    const row = page.locator("tr", { hasText: "thumbnails" });
+    expect(await row.locator("td").nth(2).textContent()).toBe("1");
+
+    // A failure shows its error.
+    await queue.sendMessage(Buffer.from(JSON.stringify({ name: "broken" })).toString("base64"));
+    const failed = page.locator("li.invocation", { hasText: '{"name":"broken"}' }).first();
+    await failed.getByText("Failed").first().waitFor({ timeout: 15_000 });
+    await failed.locator("summary").click();
+    await failed
+      .getByText(/cannot read the image/)
+      .first()
+      .waitFor();
+
+    expect((await t.api("/api/continuouswebjobs/thumbs/stop", { method: "POST" })).ok).toBe(true);
+  });
+});
