@@ -2,6 +2,7 @@ import path from "node:path";
 import { resolveTimeZone, ScheduleError } from "@webjobs/schedule";
 import { z } from "zod";
 import { ErrorCode, WebJobsError } from "./errors.ts";
+import { parsePassivePorts } from "./ftp/passive-ports.ts";
 
 /**
  * Host configuration: one schema, read once at start-up from command-line options and the
@@ -108,6 +109,16 @@ const configSchema = z.object({
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
   insecureHttp: boolish.default(false),
+  // FTP(S) on the site folder: off unless a port is given; TLS from tlsCert/tlsKey (ftp/ftp-server.ts).
+  ftpPort: z.coerce.number().int().min(0).max(65535).optional(),
+  ftpPassivePorts: z
+    .string()
+    .default("30000-30009")
+    .transform((value, context) => {
+      const range = parsePassivePorts(value);
+      if (!range) context.addIssue({ code: "custom", message: "must be a port range such as 30000-30009" });
+      return range ?? { min: 0, max: 0 };
+    }),
   // The key of secret app settings (32 bytes, base64 or hex); else <data>/secret.key.
   secretKey: z.string().min(1).optional(),
   sessionHours: z.coerce
@@ -161,6 +172,8 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   tlsCert: "WEBJOBS_TLS_CERT",
   tlsKey: "WEBJOBS_TLS_KEY",
   insecureHttp: "WEBJOBS_INSECURE_HTTP",
+  ftpPort: "WEBJOBS_FTP_PORT",
+  ftpPassivePorts: "WEBJOBS_FTP_PASSIVE_PORTS",
   secretKey: "WEBJOBS_SECRET_KEY",
   sessionHours: "WEBJOBS_SESSION_HOURS",
   auditRetentionDays: "WEBJOBS_AUDIT_RETENTION_DAYS",

@@ -29,6 +29,7 @@ import { recoverAfterCrash } from "./runs/recovery.ts";
 import { TriggeredRunner } from "./runs/runner.ts";
 import { scheduleProblem } from "./schedules/job-schedule.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
+import { FtpService } from "./ftp/ftp-server.ts";
 import { openStore } from "./store/open-store.ts";
 import { HookEvent, JobType, RunStatus, type Store } from "./store/types.ts";
 
@@ -87,6 +88,7 @@ export class Host {
   readonly metrics: HostMetrics;
   private readonly watcher: SiteWatcher;
   readonly deployer: SiteDeployer;
+  readonly ftp: FtpService;
   readonly logHub = new HostLogHub();
   private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
@@ -166,6 +168,7 @@ export class Host {
       zipLimits: { maxEntries: config.zipMaxEntries, maxUnpackedBytes: config.zipMaxUnpackedBytes },
       deploymentBranch: config.deploymentBranch,
     });
+    this.ftp = new FtpService(config, this.credentials, this.log);
   }
 
   /** The HTTP app, built on first use (tests inject requests into it without listening). */
@@ -226,6 +229,8 @@ export class Host {
     } else {
       await app.ready();
     }
+    // Like the HTTP port: a refused or taken FTP port stops the host before any job starts.
+    if (listen) await this.ftp.start();
     await this.deployer.start();
     await this.watcher.start();
     await this.supervisor.start();
@@ -246,6 +251,7 @@ export class Host {
     this.stopping ??= (async () => {
       this.state = "stopping";
       const closing = this.app?.close();
+      await this.ftp.stop();
       // A deployment in progress restarts the watcher when it ends: let it end first.
       await this.deployer.stop();
       await this.watcher.stop();

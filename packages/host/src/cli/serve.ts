@@ -10,6 +10,8 @@ interface ServeOptions {
   site?: string;
   publicUrl?: string;
   database?: string;
+  ftpPort?: string;
+  ftpPassivePorts?: string;
 }
 
 /**
@@ -25,6 +27,14 @@ export function registerServe(program: Command): void {
     .option("--site <dir>", "site folder holding App_Data/jobs (WEBJOBS_SITE_DIR, default <data>/site)")
     .option("--public-url <url>", "the URL clients reach the host at (WEBJOBS_PUBLIC_URL)")
     .option(
+      "--ftp-port <port>",
+      "serve the site folder over FTP(S) on this port (WEBJOBS_FTP_PORT; off by default)",
+    )
+    .option(
+      "--ftp-passive-ports <range>",
+      "FTP passive data ports (WEBJOBS_FTP_PASSIVE_PORTS, default 30000-30009)",
+    )
+    .option(
       "--database <url>",
       "PostgreSQL store shared by several hosts, postgres://… (WEBJOBS_DATABASE_URL)",
     )
@@ -36,6 +46,8 @@ export function registerServe(program: Command): void {
         siteDir: options.site,
         ...securityConfig(options),
         publicUrl: options.publicUrl,
+        ftpPort: options.ftpPort,
+        ftpPassivePorts: options.ftpPassivePorts,
         database: options.database,
       });
       const host = new Host(config, {
