@@ -207,6 +207,7 @@ describe("continuous jobs", () => {
     const server = [
       "const http = require('http');",
       "http.createServer((req, res) => { let body = ''; req.on('data', (c) => (body += c));",
+      "  if (req.url === '/typed') res.setHeader('content-type', 'text/plain; charset=utf-8');",
       "  req.on('end', () => res.end(JSON.stringify({ method: req.method, url: req.url, body, auth: req.headers.authorization ?? null }))); })",
       "  .listen(Number(process.env.WEBJOBS_PORT), '127.0.0.1', () => console.log('listening'));",
     ].join("\n");
@@ -216,6 +217,11 @@ describe("continuous jobs", () => {
     const get = await t.api("/api/continuouswebjobs/web/passthrough/some/path?x=1");
     expect(get.status).toBe(200);
     expect(await get.json()).toEqual({ method: "GET", url: "/some/path?x=1", body: "", auth: null });
+    // The job sent no Content-Type: the host says bytes, so no client takes the body for JSON.
+    expect(get.headers.get("content-type")).toBe("application/octet-stream");
+    const typed = await t.api("/api/continuouswebjobs/web/passthrough/typed");
+    expect(typed.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    await typed.body?.cancel();
     const post = await t.api("/api/continuouswebjobs/web/passthrough/items", {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -87,10 +87,13 @@ async function proxy(
       upstream = httpRequest(
         { host: "127.0.0.1", port, method: request.method, path: target, headers },
         (response) => {
-          void reply
-            .code(response.statusCode ?? 502)
-            .headers(forwardable(response.headers))
-            .send(response);
+          const forwarded = forwardable(response.headers);
+          const status = response.statusCode ?? 502;
+          // Some Kudu clients parse an untyped body as JSON: say it is bytes when the job did not say.
+          if (!response.headers["content-type"] && status !== 204 && status !== 304) {
+            forwarded["content-type"] = "application/octet-stream";
+          }
+          void reply.code(status).headers(forwarded).send(response);
           resolve();
         },
       );
