@@ -183,6 +183,8 @@ describe("scheduled jobs", () => {
     expect(during).toEqual([]);
     // On-demand runs work while paused.
     await t.api("/api/triggeredwebjobs/pausable/schedule/pause", { method: "POST" });
+    // (Once the last scheduled run has ended: one run at a time.)
+    await waitForRuns(t, "pausable", (list) => list.every(ended));
     expect((await t.api("/api/triggeredwebjobs/pausable/run", { method: "POST" })).status).toBe(202);
     const noSchedule = await t.api("/api/triggeredwebjobs/fails-once/schedule/pause", { method: "POST" });
     expect(noSchedule.status).toBe(409);
