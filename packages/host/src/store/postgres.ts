@@ -5,6 +5,7 @@ import { PgAuditStore } from "./postgres-audit.ts";
 import { PgAuthStore } from "./postgres-auth.ts";
 import { maybeDate, PgDatabase, text, type Row } from "./postgres-db.ts";
 import { PgDeployments } from "./postgres-deployments.ts";
+import { PgInstanceStore } from "./postgres-instances.ts";
 import { PgRuns } from "./postgres-runs.ts";
 import { PgSchedules } from "./postgres-schedules.ts";
 import type {
@@ -47,6 +48,7 @@ export class PgStore implements Store {
   readonly auth: PgAuthStore;
   readonly appSettings: PgAppSettingsStore;
   readonly audit: PgAuditStore;
+  readonly instances: PgInstanceStore;
   private readonly runs: PgRuns;
   private readonly schedules: PgSchedules;
   private readonly deployments: PgDeployments;
@@ -57,6 +59,7 @@ export class PgStore implements Store {
     this.auth = new PgAuthStore(this.db);
     this.appSettings = new PgAppSettingsStore(this.db);
     this.audit = new PgAuditStore(this.db);
+    this.instances = new PgInstanceStore(this.db);
     this.runs = new PgRuns(this.db);
     this.schedules = new PgSchedules(this.db);
     this.deployments = new PgDeployments(this.db);

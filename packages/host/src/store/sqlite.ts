@@ -7,6 +7,7 @@ import { loadMigrations } from "./migrations.ts";
 import { SqliteAppSettingsStore } from "./sqlite-app-settings.ts";
 import { SqliteAuditStore } from "./sqlite-audit.ts";
 import { SqliteAuthStore } from "./sqlite-auth.ts";
+import { SqliteInstanceStore } from "./sqlite-instances.ts";
 import {
   activeRunStatuses,
   type CredentialKind,
@@ -176,6 +177,7 @@ export class SqliteStore implements Store {
   readonly auth: SqliteAuthStore;
   readonly appSettings: SqliteAppSettingsStore;
   readonly audit: SqliteAuditStore;
+  readonly instances: SqliteInstanceStore;
 
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
@@ -187,6 +189,7 @@ export class SqliteStore implements Store {
     this.auth = new SqliteAuthStore(this.db);
     this.appSettings = new SqliteAppSettingsStore(this.db);
     this.audit = new SqliteAuditStore(this.db);
+    this.instances = new SqliteInstanceStore(this.db);
   }
 
   async migrate(): Promise<void> {

@@ -13,6 +13,7 @@ import type { DeploymentLogEntry, DeploymentPatch, DeploymentRecord } from "../d
 import type { AppSettingsStore } from "../appsettings/types.ts";
 import type { AuditStore } from "../audit/types.ts";
 import type { AuthStore } from "../auth/types.ts";
+import type { InstanceStore } from "../instances/types.ts";
 import type { JobSettings } from "../jobs/settings.ts";
 import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 
@@ -138,6 +139,8 @@ export interface Store {
   readonly appSettings: AppSettingsStore;
   /** Who changed what. */
   readonly audit: AuditStore;
+  /** The host processes sharing this store, their heartbeats and load. */
+  readonly instances: InstanceStore;
 
   upsertJob(job: JobRecord): Promise<void>;
   getJob(type: JobType, name: string): Promise<JobRecord | null>;

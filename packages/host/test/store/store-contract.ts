@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FireOutcome, type FireRecord } from "../../src/schedules/types.ts";
 import { RunStatus, StoreConflictError, type RunRecord, type Store } from "../../src/store/types.ts";
+import { instancesContract } from "./store-contract-instances.ts";
 import { recordsContract } from "./store-contract-records.ts";
 
 /**
@@ -14,6 +15,8 @@ export function storeContract(
 ) {
   // Jobs, history, credentials, hooks, deployments, settings and audit: in their own file.
   recordsContract(name, open);
+  // Instances, heartbeats and the runs of dead instances: in their own file.
+  instancesContract(name, open);
   describe(`${name} store contract`, () => {
     let store: Store;
     let close: () => Promise<void>;
