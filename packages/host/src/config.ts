@@ -138,6 +138,8 @@ const configSchema = z.object({
   runAs: z.string().min(1).optional(),
   // The store: a PostgreSQL URL shared by several instances; unset, SQLite in the data folder.
   database: databaseUrlSchema.optional(),
+  // An instance silent for this long is declared dead (by the store's clock) and its runs closed.
+  instanceTimeoutSec: seconds("WEBJOBS_INSTANCE_TIMEOUT").default(10),
 });
 
 export type HostConfig = Omit<z.output<typeof configSchema>, "siteDir"> & { siteDir: string };
@@ -182,6 +184,7 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   containment: "WEBJOBS_CONTAINMENT",
   runAs: "WEBJOBS_RUN_AS",
   database: "WEBJOBS_DATABASE_URL",
+  instanceTimeoutSec: "WEBJOBS_INSTANCE_TIMEOUT",
 };
 
 export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): HostConfig {

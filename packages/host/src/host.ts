@@ -30,6 +30,8 @@ import { TriggeredRunner } from "./runs/runner.ts";
 import { scheduleProblem } from "./schedules/job-schedule.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
 import { FtpService } from "./ftp/ftp-server.ts";
+import { InstanceRegistry } from "./instances/instance-registry.ts";
+import { LostInstances } from "./instances/lost-instances.ts";
 import { openStore } from "./store/open-store.ts";
 import { HookEvent, JobType, RunStatus, type Store } from "./store/types.ts";
 
@@ -89,6 +91,9 @@ export class Host {
   private readonly watcher: SiteWatcher;
   readonly deployer: SiteDeployer;
   readonly ftp: FtpService;
+  /** This process's row in the store's instances, and the closing of dead instances' runs. */
+  readonly instances: InstanceRegistry;
+  private readonly lostInstances: LostInstances;
   readonly logHub = new HostLogHub();
   private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
@@ -169,6 +174,22 @@ export class Host {
       deploymentBranch: config.deploymentBranch,
     });
     this.ftp = new FtpService(config, this.credentials, this.log);
+    const instanceDeps = {
+      store: this.store,
+      instanceId: this.instanceId,
+      timeoutMs: config.instanceTimeoutSec * 1000,
+      log: this.log,
+    };
+    this.instances = new InstanceRegistry({
+      ...instanceDeps,
+      dataDir: config.dataDir,
+      url: () => this.config.publicUrl ?? this.url,
+      activeRuns: () => this.runner.activeCount,
+    });
+    this.lostInstances = new LostInstances({
+      ...instanceDeps,
+      onLost: (run) => this.scheduler.runEndedElsewhere(run),
+    });
   }
 
   /** The HTTP app, built on first use (tests inject requests into it without listening). */
@@ -204,6 +225,9 @@ export class Host {
     await rm(this.paths.tmp, { recursive: true, force: true });
     await mkdir(this.paths.tmp, { recursive: true });
     await this.store.migrate();
+    // Before anything acts on this instance's runs and processes: a second live process with the
+    // same instance id is refused here.
+    await this.instances.start();
     await this.appSettings.start();
     await this.housekeeping.start();
     // Under the data folder lock: the processes it kills as leftovers cannot be a live host's.
@@ -235,6 +259,9 @@ export class Host {
     await this.watcher.start();
     await this.supervisor.start();
     await this.scheduler.start(recovered.aborted);
+    // The scheduler listens: runs of dead instances closed from now on are retried.
+    this.lostInstances.start();
+    await this.instances.beat();
     this.state = "started";
   }
 
@@ -255,6 +282,7 @@ export class Host {
       // A deployment in progress restarts the watcher when it ends: let it end first.
       await this.deployer.stop();
       await this.watcher.stop();
+      await this.lostInstances.stop();
       await this.scheduler.stop();
       this.log.debug("stopping: folder watcher and scheduler stopped");
       await Promise.all([this.runner.stopAll("host shut down"), this.supervisor.stop("host shut down")]);
@@ -267,6 +295,8 @@ export class Host {
       this.sampler.stop();
       this.containment.stop();
       this.housekeeping.stop();
+      // Dead at once for the others: nobody waits for this instance's timeout.
+      await this.instances.stop();
       await this.store.close();
       this.dataLock.release();
       this.log.debug("stopping: store closed");

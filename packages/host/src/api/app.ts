@@ -26,6 +26,7 @@ import { rewriteJobAlias } from "./routes/job-aliases.ts";
 import { siteSettingsRoutes } from "./routes/site-settings.ts";
 import { gitRoutes } from "./routes/git.ts";
 import { hookRoutes } from "./routes/hooks.ts";
+import { instanceRoutes } from "./routes/instances.ts";
 import { invocationRoutes } from "./routes/invocations.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { passthroughRoutes } from "./routes/passthrough.ts";
@@ -139,6 +140,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   await passthroughRoutes(app, ctx);
   vfsRoutes(app, ctx);
   hookRoutes(app, ctx);
+  instanceRoutes(app, ctx);
   invocationRoutes(app, ctx);
   runsRoutes(app, ctx);
   tokenRoutes(app, ctx);

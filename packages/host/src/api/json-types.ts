@@ -5,10 +5,13 @@
 import type { Role } from "../auth/roles.ts";
 import type { ContinuousSupervisor } from "../continuous/supervisor.ts";
 import type { jobJson, runJson } from "./kudu-json.ts";
+import type { instanceJson } from "./routes/instances.ts";
 import type { LiveEvent } from "./live/live-events.ts";
 
 export type { LiveEvent };
 export type RunJson = ReturnType<typeof runJson>;
+/** `GET /api/instances`: one entry. */
+export type InstanceJson = ReturnType<typeof instanceJson>;
 
 type AnyJobJson = ReturnType<typeof jobJson>;
 export type TriggeredJobJson = Extract<AnyJobJson, { latest_run: unknown }> & { type: "triggered" };

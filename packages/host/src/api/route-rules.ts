@@ -32,6 +32,7 @@ rule("GET", "/api/openapi.json", { permission: P.Read });
 rule("GET", "/metrics", { permission: P.Read });
 rule("GET", "/api/events", { permission: P.Read });
 rule("GET", "/api/runs", { permission: P.Read, job: "query" });
+rule("GET", "/api/instances", { permission: P.Read });
 
 // Sessions: logging in takes Basic credentials (checked like any other request); logging out needs
 // nothing, so an expired session can still clear its cookie.

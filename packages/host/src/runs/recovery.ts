@@ -41,14 +41,16 @@ export async function recoverAfterCrash(deps: {
   const aborted: RunRecord[] = [];
   for (const run of orphans) {
     const reason = HOST_LOST_REASON;
-    await store.updateRun(run.jobName, run.id, { status: RunStatus.Aborted, reason, endTime: now });
+    // Another instance may have closed it already (this one was declared dead): once is enough.
+    if (!(await store.updateRun(run.jobName, run.id, { status: RunStatus.Aborted, reason, endTime: now })))
+      continue;
     aborted.push({ ...run, status: RunStatus.Aborted, reason, endTime: now });
     await appendFile(
       paths.runLog(run.jobName, run.id),
       formatLogLine(now, instanceId, "SYS ERR ", `Status changed to Aborted (${reason})`) + "\n",
     ).catch(() => undefined);
   }
-  if (orphans.length > 0)
-    log.warn({ runs: orphans.length }, "runs left in flight by a previous host marked Aborted");
-  return { killedGroups, abortedRuns: orphans.length, aborted };
+  if (aborted.length > 0)
+    log.warn({ runs: aborted.length }, "runs left in flight by a previous host marked Aborted");
+  return { killedGroups, abortedRuns: aborted.length, aborted };
 }

@@ -3,6 +3,7 @@ import { retryDelaySeconds } from "@webjobs/schedule";
 import { ErrorCode, WebJobsError, isWebJobsError } from "../errors.ts";
 import type { HostDeps } from "../host-deps.ts";
 import { formatDuration } from "../runs/kudu-format.ts";
+import { INSTANCE_LOST_REASON } from "../instances/lost-instances.ts";
 import { HOST_LOST_REASON } from "../runs/recovery.ts";
 import type { TriggeredRunner } from "../runs/runner.ts";
 import { JobType, RunStatus, type JobRecord, type RunRecord } from "../store/types.ts";
@@ -124,6 +125,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       );
     }
     this.rearmTimer();
+  }
+
+  /** A run this host did not see end: one of a dead instance, closed here (retried if its policy says so). */
+  runEndedElsewhere(run: RunRecord): void {
+    if (this.running) this.track(this.onRunFinished(run));
   }
 
   /** Stops firing; resolves when what was being fired is done. */
@@ -630,10 +636,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 }
 
-/** Failed runs, and runs whose host died under them, are retried; runs stopped on purpose are not. */
+/**
+ * Failed runs, and runs whose host or instance died under them, are retried; runs stopped on
+ * purpose are not.
+ */
 function isRetryable(run: RunRecord): boolean {
   return (
-    run.status === RunStatus.Failed || (run.status === RunStatus.Aborted && run.reason === HOST_LOST_REASON)
+    run.status === RunStatus.Failed ||
+    (run.status === RunStatus.Aborted &&
+      (run.reason === HOST_LOST_REASON || run.reason === INSTANCE_LOST_REASON))
   );
 }
 
