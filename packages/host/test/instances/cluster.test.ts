@@ -1,0 +1,166 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { InstanceJson, RunJson } from "../../src/api/json-types.ts";
+import { AUTH, waitFor } from "../support/host.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { startServe, type ServeProcess } from "../support/serve-process.ts";
+
+/**
+ * Two real `webjobs serve` processes (separate data folders and ports) on one embedded
+ * PostgreSQL: what users of "Several machines" get today. The same job folders are copied into
+ * both sites before they start (packages are not shared through the database yet).
+ */
+let postgres: TestPostgres;
+let databaseUrl: string;
+const dirs: string[] = [];
+const hosts: ServeProcess[] = [];
+
+async function dataDirWithJobs(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-cluster-"));
+  dirs.push(dir);
+  const jobs = path.join(dir, "site/App_Data/jobs/triggered");
+  const job = async (name: string, script: string, settings: object) => {
+    await mkdir(path.join(jobs, name), { recursive: true });
+    await writeFile(path.join(jobs, name, "run.sh"), script);
+    await writeFile(path.join(jobs, name, "settings.job"), JSON.stringify(settings));
+  };
+  await job("ticker", "echo tick\n", { schedule: "* * * * * *", time_zone: "UTC" });
+  await job("slow", 'echo "started"\nsleep 120\n', {});
+  return dir;
+}
+
+async function serve(id: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const host = await startServe(await dataDirWithJobs(), {
+    WEBJOBS_DATABASE_URL: databaseUrl,
+    WEBJOBS_INSTANCE_ID: id,
+    WEBJOBS_LOG_LEVEL: "info",
+    ...env,
+  });
+  hosts.push(host);
+  return host;
+}
+
+const api = (host: ServeProcess, p: string, init: RequestInit = {}) =>
+  fetch(host.url + p, { ...init, headers: { authorization: AUTH, ...(init.headers as object) } });
+
+const instances = async (host: ServeProcess) =>
+  (await (await api(host, "/api/instances")).json()) as InstanceJson[];
+
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+let a: ServeProcess;
+let b: ServeProcess;
+beforeAll(async () => {
+  postgres = await startPostgres();
+  databaseUrl = await postgres.createDatabase();
+  // One after the other: the first applies the migrations, the second finds them applied.
+  a = await serve("host-a");
+  b = await serve("host-b");
+}, 60_000);
+
+afterAll(async () => {
+  for (const host of hosts) {
+    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill("SIGTERM");
+    await host.exited;
+  }
+  await postgres?.stop();
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+}, 60_000);
+
+describe("several hosts on one PostgreSQL", () => {
+  it("list each other as live instances, with their URL and load", async () => {
+    const seen = await waitFor(
+      async () => {
+        const list = await instances(b);
+        return list.length === 2 && list;
+      },
+      10_000,
+      "both instances",
+    );
+    expect(seen.map((i) => [i.id, i.url, i.state])).toEqual([
+      ["host-a", a.url, "live"],
+      ["host-b", b.url, "live"],
+    ]);
+    expect(seen[0]).toMatchObject({ host_name: os.hostname(), active_runs: expect.any(Number) });
+    expect(Date.parse(seen[0]!.last_heartbeat)).toBeGreaterThanOrEqual(Date.parse(seen[0]!.started_at));
+  });
+
+  it("refuses a third host that claims a live instance's id, and says why", async () => {
+    const failure = await serve("host-a").then(
+      () => null,
+      (error: unknown) => (error as Error).message,
+    );
+    expect(failure).toContain("Another host is running as instance 'host-a'");
+    expect(failure).toContain(a.url);
+    expect((await instances(a)).map((i) => i.id)).toEqual(["host-a", "host-b"]);
+  }, 30_000);
+
+  it("fires each due instant of a job scheduled on both hosts once in total", async () => {
+    // About ten due instants, each computed by both hosts.
+    await waitFor(
+      async () => (await rows("SELECT 1 FROM fires WHERE job_name = 'ticker'")).length >= 10,
+      20_000,
+      "ten fires",
+    );
+    const served = await rows(
+      "SELECT scheduled_time, instance_id FROM runs WHERE job_name = 'ticker' AND scheduled_time IS NOT NULL",
+    );
+    const instants = served.map((r) => (r.scheduled_time as Date).getTime());
+    expect(instants.length).toBeGreaterThanOrEqual(9);
+    expect(new Set(instants).size).toBe(instants.length);
+    // No second outcome for an instant: each fire row is the one answer to its due instant.
+    const fires = await rows("SELECT scheduled_time, outcome FROM fires WHERE job_name = 'ticker'");
+    expect(new Set(fires.map((f) => (f.scheduled_time as Date).getTime())).size).toBe(fires.length);
+    // Consecutive seconds: nothing lost between the hosts.
+    const sorted = [...new Set(fires.map((f) => (f.scheduled_time as Date).getTime()))].sort((x, y) => x - y);
+    const newest = sorted.at(-1)!;
+    const recent = sorted.filter((t) => t > newest - 8_000);
+    expect(recent).toEqual(Array.from({ length: 8 }, (_, i) => newest - (7 - i) * 1000));
+  }, 30_000);
+
+  it("closes the runs of a host killed with -9 as Aborted (instance lost) within 15 s", async () => {
+    const started = await api(b, "/api/triggeredwebjobs/slow/run", { method: "POST" });
+    expect(started.status).toBe(202);
+    const runUrl = new URL(started.headers.get("location")!).pathname;
+    const run = () => api(a, runUrl).then((r) => r.json() as Promise<RunJson>);
+    await waitFor(async () => (await run()).status === "Running", 10_000, "slow to run on host-b");
+    await waitFor(
+      async () => (await instances(a)).find((i) => i.id === "host-b")?.active_runs === 1,
+      10_000,
+      "host-b's load to show its run",
+    );
+
+    b.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    await b.exited;
+    const ended = await waitFor(
+      async () => {
+        const current = await run();
+        return current.status !== "Running" && current;
+      },
+      15_000,
+      "host-a to close host-b's run",
+    );
+    const elapsed = Date.now() - killedAt;
+    expect(ended).toMatchObject({ status: "Aborted", reason: "instance lost", instance: "host-b" });
+    expect(elapsed).toBeLessThan(15_000);
+    expect((await instances(a)).map((i) => [i.id, i.state])).toEqual([
+      ["host-a", "live"],
+      ["host-b", "dead"],
+    ]);
+    expect(a.output()).toContain("run of a dead instance closed as Aborted (instance lost)");
+    // Nothing waits for it: the job runs again, here.
+    expect((await api(a, "/api/triggeredwebjobs/slow/run", { method: "POST" })).status).toBe(202);
+  }, 40_000);
+});
