@@ -66,7 +66,9 @@ export class SiteFileSystem extends FileSystem {
 
   override async mkdir(folder: string): Promise<unknown> {
     await this.writableInside(folder);
-    return super.mkdir(folder);
+    await super.mkdir(folder);
+    // ftp-srv answers with the path on disk; the client gets its own path, not where the site lives.
+    return path.posix.resolve(this.currentDirectory(), folder.replace(/\\/g, "/"));
   }
 
   override async rename(from: string, to: string): Promise<unknown> {

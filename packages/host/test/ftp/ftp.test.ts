@@ -199,6 +199,8 @@ describe("FTP(S) on the site folder", () => {
     try {
       await client.cd("../../../..");
       expect(await client.pwd()).toBe("/");
+      // The answer names the client's path, never where the site lives on disk.
+      expect((await client.send("MKD /made-by-ftp")).message).toBe('257 "/made-by-ftp"');
       const top = (await client.list()).map((entry) => entry.name);
       expect(top).toContain("App_Data");
       await expect(download(client, "../outside.txt")).rejects.toSatisfy((error) => ftpCode(error) >= 400);
