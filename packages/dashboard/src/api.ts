@@ -16,6 +16,7 @@ import type {
   AppSettingJson,
   AuditPageJson,
   AuditEntryJson,
+  InstanceJson,
   Role,
 } from "../../host/src/api/json-types.ts";
 
@@ -40,7 +41,7 @@ export type ContinuousJob = ContinuousJobJson;
 export type Job = TriggeredJob | ContinuousJob;
 export type RunPage = Omit<RunPageJson, "runs"> & { runs: Run[] };
 export type { CreatedTokenJson, LiveEvent, TokenJson, SessionJson, UserJson, AppSettingJson, AuditPageJson };
-export type { AuditEntryJson, Role };
+export type { AuditEntryJson, InstanceJson, Role };
 
 /** Says "a script of the dashboard": the host then answers 401 without the browser's own prompt. */
 const FROM_DASHBOARD = { "x-requested-with": "webjobs-dashboard" };

@@ -8,6 +8,7 @@ import { FunctionsPage } from "./pages/FunctionsPage.tsx";
 import { TokensPage } from "./pages/TokensPage.tsx";
 import { AppSettingsPage } from "./pages/AppSettingsPage.tsx";
 import { AuditPage } from "./pages/AuditPage.tsx";
+import { InstancesPage } from "./pages/InstancesPage.tsx";
 import { LoginPage } from "./pages/LoginPage.tsx";
 import { UsersPage } from "./pages/UsersPage.tsx";
 import { api, type SessionJson } from "./api.ts";
@@ -30,6 +31,7 @@ function page(route: Route, session: SessionJson | null | undefined) {
   if (first === "users") return <UsersPage />;
   if (first === "settings") return <AppSettingsPage route={route} canEditHost={can(session, "admin")} />;
   if (first === "audit") return <AuditPage />;
+  if (first === "instances") return <InstancesPage />;
   return <JobsPage />;
 }
 
@@ -39,6 +41,7 @@ const sections = [
   ["history", "History", "reader"],
   ["deploy", "Deploy", "operator"],
   ["settings", "App settings", "reader"],
+  ["instances", "Instances", "reader"],
   ["tokens", "Tokens", "admin"],
   ["users", "Users", "admin"],
   ["audit", "Audit", "admin"],

@@ -5,7 +5,7 @@
 import type { Role } from "../auth/roles.ts";
 import type { ContinuousSupervisor } from "../continuous/supervisor.ts";
 import type { jobJson, runJson } from "./kudu-json.ts";
-import type { instanceJson } from "./routes/instances.ts";
+import type { instanceJson } from "../instances/instance-json.ts";
 import type { LiveEvent } from "./live/live-events.ts";
 
 export type { LiveEvent };
