@@ -99,6 +99,13 @@ describe("kill -9 of the host", () => {
     await killHard(host);
     // The watchdog sees the host's end of its pipe close and kills every run of the host.
     await waitGone(pids, 5000);
+    // …and removes the host's cgroups, the instance's folder with them.
+    const cgroups = "/sys/fs/cgroup/unified";
+    await waitFor(
+      () => !readdirSync(cgroups).some((entry) => host.output().includes(`${cgroups}/${entry}/`)),
+      5000,
+      "the dead host's cgroups to go",
+    );
 
     clearPids(dir, "continuous", "worker");
     host = await serve(dir);

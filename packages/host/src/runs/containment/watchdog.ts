@@ -27,7 +27,11 @@ while [ $i -lt 50 ]; do
   i=$((i+1))
   sleep 0.1
 done
-for d in "$@"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+for d in "$@"; do
+  [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  # The instance's folder too, unless another host process of it (a restart) is in it already.
+  rmdir "$(dirname "$d")" 2>/dev/null
+done
 exit 0
 `;
 
