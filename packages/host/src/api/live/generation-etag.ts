@@ -25,11 +25,11 @@ export function answeredNotModified(request: FastifyRequest, reply: FastifyReply
   return true;
 }
 
-/** Sends JSON under a generation ETag. */
+/** Sends JSON (a value, or its text already serialised) under a generation ETag. */
 export function sendJsonWithEtag(reply: FastifyReply, etag: string, body: unknown): FastifyReply {
   return reply
     .header("etag", etag)
     .header("cache-control", "no-cache")
     .type("application/json; charset=utf-8")
-    .send(JSON.stringify(body));
+    .send(typeof body === "string" ? body : JSON.stringify(body));
 }

@@ -10,6 +10,8 @@ import { jsonObjectBody } from "../json-body.ts";
 import { receiveUpload } from "../upload.ts";
 import { nameParams } from "./schemas.ts";
 
+const RENDERED_KEPT = 16;
+
 const collections = [
   { type: JobType.Triggered, path: "/api/triggeredwebjobs" },
   { type: JobType.Continuous, path: "/api/continuouswebjobs" },
@@ -31,11 +33,19 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
   };
   // Lists answer If-None-Match from the live-event generation before reading anything, and read
   // every job's latest run in one query.
+  // The list as last rendered for each tag: the tag changes with every event and every 10 s, so
+  // clients without If-None-Match (20 dashboards, a monitoring script) share one rendering.
+  const rendered = new Map<string, string>();
   const sendList = async (request: FastifyRequest, reply: FastifyReply, type?: JobType) => {
     const etag = generationEtag(app.live, request, "jobs");
     if (answeredNotModified(request, reply, etag)) return reply;
+    const cached = rendered.get(etag);
+    if (cached !== undefined) return sendJsonWithEtag(reply, etag, cached);
     const [jobs, latest] = await Promise.all([registry.list(type), ctx.store.latestRunOfEachJob()]);
-    return sendJsonWithEtag(reply, etag, await Promise.all(jobs.map((job) => render(request, job, latest))));
+    const text = JSON.stringify(await Promise.all(jobs.map((job) => render(request, job, latest))));
+    if (rendered.size >= RENDERED_KEPT) rendered.delete(rendered.keys().next().value!);
+    rendered.set(etag, text);
+    return sendJsonWithEtag(reply, etag, text);
   };
 
   app.get(
