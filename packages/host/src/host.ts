@@ -55,7 +55,13 @@ function hostLogger(hub: HostLogHub): Logger {
     ? pinoPretty({ sync: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" })
     : pino.destination(1);
   // The log stream (GET /logstream) follows the host's log through the hub.
-  return pino({ level }, pino.multistream([{ stream: out, level }, { stream: hub, level }]));
+  return pino(
+    { level },
+    pino.multistream([
+      { stream: out, level },
+      { stream: hub, level },
+    ]),
+  );
 }
 
 export interface HostOptions {
