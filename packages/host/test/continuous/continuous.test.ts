@@ -13,7 +13,7 @@ import {
   waitFor,
   type TestHost,
 } from "../support/host.ts";
-import { startServe } from "../support/serve-process.ts";
+import { killWatchdog, startServe } from "../support/serve-process.ts";
 
 interface ContinuousJson {
   name: string;
@@ -310,6 +310,8 @@ describe("continuous jobs across host restarts", () => {
         const j = (await (await api(first.url, "/api/continuouswebjobs/phoenix")).json()) as ContinuousJson;
         return j.status === "Running" && j.pid ? j : undefined;
       });
+      // Without its watchdog, the job's processes outlive the host: the next start must find them.
+      killWatchdog(first.child.pid!);
       first.child.kill("SIGKILL");
       await first.exited;
       expect(groupMembers(before.pid!).length).toBeGreaterThan(0);

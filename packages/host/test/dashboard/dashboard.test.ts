@@ -109,7 +109,8 @@ describe("dashboard in a real browser", () => {
     expect(await trigger.textContent()).toMatch(/^External - \S+$/);
     expect(await trigger.getAttribute("title")).toContain("Mozilla");
     const download = await page.getByRole("link", { name: "Download log" }).getAttribute("href");
-    expect(download).toMatch(new RegExp(`^${t.url}/vfs/data/jobs/triggered/greeter/\\d+/output_log\\.txt$`));
+    // On the page's own origin (the host's public URL may name another address).
+    expect(download).toMatch(/^\/vfs\/data\/jobs\/triggered\/greeter\/\d+\/output_log\.txt$/);
     await page.getByRole("searchbox", { name: "Search the log" }).fill("oops");
     await waitFor(async () => !(await page.locator("#log").textContent())?.includes("hello world"));
     await page.getByRole("button", { name: "Hide log" }).click();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,4 +57,16 @@ export async function startServe(dataDir: string, env: NodeJS.ProcessEnv = {}): 
     "webjobs serve to answer",
   );
   return { child, url, output: () => output, exited };
+}
+
+/**
+ * Kills the host's watchdog (the process that kills a host's jobs when the host dies), so that a
+ * test can leave job processes behind a `kill -9` and check that the next start finds them.
+ */
+export function killWatchdog(hostPid: number): void {
+  const watchdog = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(hostPid)], { encoding: "utf8" })
+    .split("\n")
+    .find((line) => line.includes("webjobs-watchdog"));
+  if (!watchdog) throw new Error(`no webjobs-watchdog under the host ${hostPid}`);
+  process.kill(Number(watchdog.trim().split(/\s+/)[0]), "SIGKILL");
 }
