@@ -39,19 +39,22 @@ export async function receiveBody(
   request: FastifyRequest,
   tmpDir: string,
   maxBytes: number,
-  { allowEmpty = false }: { allowEmpty?: boolean } = {},
+  {
+    allowEmpty = false,
+    emptyMessage = "The request body is empty.",
+    prefix = "body-",
+  }: { allowEmpty?: boolean; emptyMessage?: string; prefix?: string } = {},
 ): Promise<ReceivedBody> {
   const declared = Number(request.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   await mkdir(tmpDir, { recursive: true });
-  const dir = await mkdtemp(path.join(tmpDir, "body-"));
+  const dir = await mkdtemp(path.join(tmpDir, prefix));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const file = path.join(dir, "body");
   try {
     const body = request.body as Readable | undefined;
     const bytes = body ? await copyWithLimit(body, file, maxBytes) : await emptyFile(file);
-    if (bytes === 0 && !allowEmpty)
-      throw new WebJobsError(ErrorCode.BadRequest, "The request body is empty.");
+    if (bytes === 0 && !allowEmpty) throw new WebJobsError(ErrorCode.BadRequest, emptyMessage);
     return { file, bytes, cleanup };
   } catch (error) {
     await cleanup();
@@ -68,7 +71,11 @@ async function emptyFile(file: string): Promise<number> {
   return 0;
 }
 
-/** Like the job upload's copy: the request is paused, not destroyed, so the 413 still reaches the client. */
+/**
+ * Copies the request body to a file, refusing it as soon as it passes `maxBytes`. The request
+ * stream is paused, not destroyed, so the 413 answer still reaches the client (the reply closes
+ * the connection).
+ */
 function copyWithLimit(source: Readable, file: string, maxBytes: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const out = createWriteStream(file);
@@ -82,11 +89,17 @@ function copyWithLimit(source: Readable, file: string, maxBytes: number): Promis
       out.destroy();
       reject(error);
     };
+    const interrupted = () => fail(new WebJobsError(ErrorCode.BadRequest, "The upload was interrupted."));
     source.on("data", (chunk: Buffer) => {
       received += chunk.length;
       if (received > maxBytes) fail(tooLarge(maxBytes));
     });
-    source.on("aborted", () => fail(new WebJobsError(ErrorCode.BadRequest, "The upload was interrupted.")));
+    source.on("aborted", interrupted);
+    // A malformed chunk ends the connection without 'aborted' or 'error' on the request: without
+    // this the copy would wait for ever and its temporary folder would stay behind.
+    source.on("close", () => {
+      if (!source.readableEnded) interrupted();
+    });
     source.on("error", (error) =>
       fail(new WebJobsError(ErrorCode.BadRequest, `The upload was interrupted: ${error.message}`)),
     );
@@ -95,5 +108,7 @@ function copyWithLimit(source: Readable, file: string, maxBytes: number): Promis
       if (!failed) resolve(received);
     });
     source.pipe(out);
+    // The client may have gone (or sent a malformed chunk) while the temporary folder was made.
+    if (source.destroyed && !source.readableEnded) interrupted();
   });
 }
