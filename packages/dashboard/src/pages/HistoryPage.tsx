@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Job, RunPage } from "../api.ts";
 import { RunsTable } from "../components/RunsTable.tsx";
 import { useResource } from "../live.ts";
@@ -19,6 +19,10 @@ export function HistoryPage({ route }: { route: Route }) {
     from: q.get("from") ?? "",
     to: q.get("to") ?? "",
   };
+  // What is typed in the job box is the user's until they commit it (Enter or leaving the box): a
+  // render caused by another filter or a live update must not wipe it.
+  const [jobText, setJobText] = useState(filters.job);
+  useEffect(() => setJobText(filters.job), [filters.job]);
   const [cursors, setCursors] = useState<string[]>([""]);
   const cursor = cursors[cursors.length - 1];
   const params = new URLSearchParams({
@@ -48,7 +52,12 @@ export function HistoryPage({ route }: { route: Route }) {
       <div class="filters" role="search">
         <label>
           Job
-          <input list="job-names" value={filters.job} onChange={(e) => set("job", e.currentTarget.value)} />
+          <input
+            list="job-names"
+            value={jobText}
+            onInput={(e) => setJobText(e.currentTarget.value)}
+            onChange={(e) => set("job", e.currentTarget.value)}
+          />
           <datalist id="job-names">
             {(jobs.data ?? []).map((job) => (
               <option key={job.name} value={job.name} />

@@ -199,6 +199,7 @@ describe("dashboard in a real browser", () => {
     expect(page.url()).toContain("status=Failed");
     expect(await page.locator("table.runs tbody tr").textContent()).toContain("failing");
     await page.getByLabel("Status").selectOption("");
+    await waitFor(() => !page.url().includes("status=") || undefined);
     await page.getByLabel("Job").fill("slow");
     await page.getByLabel("Job").press("Enter");
     await page.getByLabel("Job").blur();
