@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
-    globalSetup: ["packages/host/test/support/leak-guard.ts"],
+    globalSetup: ["packages/host/test/support/leak-guard.ts", "packages/host/test/support/chromium-setup.ts"],
   },
 });

@@ -1,9 +1,8 @@
-import chromium from "@sparticuz/chromium";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { chromium as playwright, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { logInThroughPage } from "../support/browser.ts";
+import { launchBrowser, logInThroughPage } from "../support/browser.ts";
 import { PASSWORD, USER, deployScript, startHost, waitFor, type TestHost } from "../support/host.ts";
 
 let t: TestHost;
@@ -35,17 +34,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.2", resolve));
   attackerUrl = `http://127.0.0.2:${(attacker.address() as AddressInfo).port}/`;
-  browser = await playwright.launch({
-    executablePath: await chromium.executablePath(),
-    // A browser as users have it: with web security on, and one context per test.
-    args: [
-      ...chromium.args.filter((arg) => !["--disable-web-security", "--single-process"].includes(arg)),
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-    ],
-    headless: true,
-  });
+  browser = await launchBrowser();
 }, 60_000);
 
 afterAll(async () => {

@@ -3,18 +3,30 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium as playwright, type Browser, type Page } from "playwright-core";
 
-/** Headless Chromium as users have it: web security on, several processes. */
+const LAUNCH_ATTEMPTS = 3;
+
+/**
+ * Headless Chromium as users have it: web security on, several processes. A browser that dies while
+ * starting (seen now and then on a loaded 2-core machine) is started again, up to 3 times: that is
+ * the browser's trouble, not the product's.
+ */
 export async function launchBrowser(): Promise<Browser> {
-  return playwright.launch({
-    executablePath: await chromium.executablePath(),
-    args: [
-      ...chromium.args.filter((arg) => !["--disable-web-security", "--single-process"].includes(arg)),
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-    ],
-    headless: true,
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await playwright.launch({
+        executablePath: await chromium.executablePath(),
+        args: [
+          ...chromium.args.filter((arg) => !["--disable-web-security", "--single-process"].includes(arg)),
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+        ],
+        headless: true,
+      });
+    } catch (error) {
+      if (attempt >= LAUNCH_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** Fails early with a clear message when the dashboard has not been built. */
