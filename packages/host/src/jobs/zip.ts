@@ -56,13 +56,13 @@ export async function extractZip(
   const handle = await open(zipPath, "r");
   try {
     const zip = await openZip(handle.fd);
-    if (zip.entryCount > limits.maxEntries) {
-      throw new WebJobsError(
-        ErrorCode.UnsafeZip,
-        `The zip holds ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}.`,
-      );
-    }
+    // The limit counts files: `git archive` and most zip tools add an entry per folder too, so a
+    // site of 10,000 files would otherwise pass it. The header count, folders included, bounds
+    // how much of the central directory is read before the files are counted.
+    if (zip.entryCount > 2 * limits.maxEntries) throw tooManyEntries(zip.entryCount, limits.maxEntries);
     const plan = await planEntries(zip, path.resolve(destDir), limits);
+    const files = plan.filter((item) => !item.isDirectory).length;
+    if (files > limits.maxEntries) throw tooManyEntries(files, limits.maxEntries);
     refuseCollisions(plan);
     await createFolders(plan, destDir);
     const counter: ByteCounter = { written: 0, limit: limits.maxUnpackedBytes, failed: false };
@@ -81,6 +81,9 @@ export async function extractZip(
     await handle.close();
   }
 }
+
+const tooManyEntries = (count: number, max: number) =>
+  new WebJobsError(ErrorCode.UnsafeZip, `The zip holds ${count} entries, more than the limit of ${max}.`);
 
 /**
  * Entries written at once. A job's node_modules is thousands of files of a few KB, where each file

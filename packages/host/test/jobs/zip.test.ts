@@ -226,14 +226,30 @@ describe("extractZip", () => {
     expect(readdirSync(dest)).toEqual([]);
   });
 
-  it("refuses more entries than the limit", async () => {
-    const zip = await buildZip([{ name: "a" }, { name: "b" }, { name: "c/", directory: true }]);
+  it("refuses more files than the limit; folder entries do not count", async () => {
+    const zip = await buildZip([
+      { name: "a" },
+      { name: "b" },
+      { name: "c/", directory: true },
+      { name: "c/d" },
+    ]);
     const error = await refused(zip, { maxEntries: 2 });
     expect(error.code).toBe(ErrorCode.UnsafeZip);
     expect(error.message).toBe("The zip holds 3 entries, more than the limit of 2.");
     expect(readdirSync(dest)).toEqual([]);
-    // At the limit is fine.
-    expect((await extract(zip, { maxEntries: 3 })).entries).toBe(3);
+    // At the limit is fine: 3 files (and a folder entry, as `git archive` writes them).
+    expect((await extract(zip, { maxEntries: 3 })).entries).toBe(4);
+  });
+
+  it("refuses from the headers a zip whose entries, folders included, pass twice the limit", async () => {
+    const zip = await buildZip([
+      { name: "a/", directory: true },
+      { name: "b/", directory: true },
+      { name: "c" },
+    ]);
+    const error = await refused(zip, { maxEntries: 1 });
+    expect(error.message).toBe("The zip holds 3 entries, more than the limit of 1.");
+    expect(readdirSync(dest)).toEqual([]);
   });
 
   it("refuses from the headers a zip that declares more bytes than the limit", async () => {
