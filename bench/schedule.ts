@@ -13,13 +13,13 @@
  */
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fingerprintDir } from "../packages/host/src/jobs/fingerprint.ts";
 import { HostPaths } from "../packages/host/src/paths.ts";
 import { SqliteStore } from "../packages/host/src/store/sqlite.ts";
+import { freePort } from "../packages/host/test/support/serve-process.ts";
 import { startBenchHost } from "./bench-host.ts";
 import { percentileRow, printTable } from "./report.ts";
 
@@ -83,17 +83,6 @@ async function idleServe(dataDir: string, seconds: number): Promise<{ cpuPercent
     child.kill("SIGTERM");
     await new Promise((resolve) => child.once("exit", resolve));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Plain timers + spawn: one timer per due instant, lateness measured when spawn returns. */

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import {
   mkdtempSync,
   readFileSync,
@@ -8,7 +7,6 @@ import {
   mkdirSync,
   existsSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -19,6 +17,8 @@ import { resolveConfig } from "../../src/config.ts";
 import { FtpService } from "../../src/ftp/ftp-server.ts";
 import type { JobRecord } from "../../src/store/types.ts";
 import { PASSWORD, startHost, USER, type TestHost } from "../support/host.ts";
+import { freePort } from "../support/serve-process.ts";
+import { selfSignedCertificate } from "../support/tls.ts";
 
 /**
  * The site folder over FTP with explicit TLS, driven by a real FTP client (basic-ftp) against a
@@ -29,42 +29,9 @@ let dir: string;
 let ftpPort: number;
 const deployed: JobRecord[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), "webjobs-ftp-"));
-  const cert = path.join(dir, "cert.pem");
-  const key = path.join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdio: "ignore" },
-  );
+  const { cert, key } = selfSignedCertificate(dir);
   ftpPort = await freePort();
   // A range of its own, away from other tests' ports (ftp-srv skips ports in use).
   const base = 40_000 + Math.floor(Math.random() * 20_000);

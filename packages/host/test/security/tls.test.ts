@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import os from "node:os";
@@ -6,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkListenPolicy, isLoopback } from "../../src/tls/tls-options.ts";
 import { AUTH, startHost, type TestHost } from "../support/host.ts";
+import { selfSignedCertificate } from "../support/tls.ts";
 
 let dir: string;
 let cert: string;
@@ -35,29 +35,7 @@ function get(url: string, init: { method?: string; headers?: Record<string, stri
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), "webjobs-tls-"));
-  cert = path.join(dir, "cert.pem");
-  key = path.join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    { stdio: "ignore" },
-  );
+  ({ cert, key } = selfSignedCertificate(dir));
   t = await startHost({ tlsCert: cert, tlsKey: key });
   origin = t.url;
 }, 30_000);
