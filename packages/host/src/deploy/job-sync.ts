@@ -1,6 +1,5 @@
 import { readdir } from "node:fs/promises";
 import { isWebJobsError } from "../errors.ts";
-import { fingerprintDir } from "../jobs/fingerprint.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostPaths } from "../paths.ts";
 import { JobType } from "../store/types.ts";
@@ -30,12 +29,11 @@ export async function syncJobsWithSite(paths: HostPaths, registry: JobRegistry, 
       const folder = paths.siteJob(type, name);
       try {
         const previous = await registry.get(type, name);
-        const fingerprint = await fingerprintDir(folder);
         const job = await registry.deploy(
           type,
           name,
           { kind: "dir", path: folder },
-          { publishSite: false, sourceFingerprint: fingerprint, badSchedule: "record" },
+          { publishSite: false, fromSiteFolder: true, badSchedule: "record" },
         );
         if (job === previous) continue;
         await note(`${previous ? "Updated" : "Added"} ${type} job '${name}' (run_command ${job.script}).`);

@@ -28,8 +28,16 @@ export interface InstalledVersion {
   disabled: boolean;
 }
 
-/** Version ids sort by install time; the random tail keeps two installs in one millisecond apart. */
-const newVersionId = () => `${Date.now().toString(36).padStart(9, "0")}-${randomBytes(3).toString("hex")}`;
+/**
+ * Version ids sort by install time; the random tail keeps two installs in one millisecond apart.
+ * A new id always sorts after the job's current one, even if the clock went back: collecting old
+ * versions relies on it (see JobRegistry.collectVersions).
+ */
+function newVersionId(current: string | null): string {
+  const currentTime = current ? parseInt(current.split("-")[0], 36) : NaN;
+  const time = Number.isFinite(currentTime) ? Math.max(Date.now(), currentTime + 1) : Date.now();
+  return `${time.toString(36).padStart(9, "0")}-${randomBytes(3).toString("hex")}`;
+}
 
 /** The longest file name Linux and macOS file systems take (NAME_MAX), in bytes. */
 const MAX_FILE_NAME_BYTES = 255;
@@ -67,6 +75,7 @@ export async function installPackage(
   name: string,
   source: PackageSource,
   limits: ZipLimits,
+  currentVersion: string | null = null,
 ): Promise<InstalledVersion> {
   await mkdir(paths.tmp, { recursive: true });
   const staging = await mkdtemp(path.join(paths.tmp, "install-"));
@@ -89,7 +98,7 @@ export async function installPackage(
     const disabled = existsSync(path.join(root, "disable.job"));
     const scriptRelative = path.relative(content, path.join(root, script)).split(path.sep).join("/");
 
-    const version = newVersionId();
+    const version = newVersionId(currentVersion);
     const dir = paths.version(type, name, version);
     await mkdir(path.dirname(dir), { recursive: true });
     await rename(content, dir);

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { copyTree } from "./copy-tree.ts";
 import { fingerprintDir } from "./fingerprint.ts";
@@ -64,7 +65,11 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     name: string,
     source: PackageSource,
     options: {
-      sourceFingerprint?: string | null;
+      /**
+       * The source is the job's own site folder (an edit there, or a deployed site): its
+       * fingerprint is recorded, and an unchanged folder is not installed again.
+       */
+      fromSiteFolder?: boolean;
       publishSite?: boolean;
       /**
        * An invalid schedule is refused (API uploads: 400, nothing kept) or recorded in the job's
@@ -76,10 +81,23 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     validateJobName(name);
     return this.withLock(type, name, async () => {
       const previous = await this.store.getJob(type, name);
-      // Checked under the lock: our own publishing of the site folder must not look like an edit.
-      if (options.sourceFingerprint && previous?.sourceFingerprint === options.sourceFingerprint)
-        return previous;
-      const installed = await installPackage(this.paths, type, name, source, this.zipLimits);
+      // Taken under the lock: our own publishing swaps the site folder, and a fingerprint taken
+      // during the swap would see a folder that is half there, or gone.
+      const sourceFingerprint =
+        options.fromSiteFolder && source.kind === "dir" ? await fingerprintDir(source.path) : null;
+      if (options.fromSiteFolder) {
+        if (sourceFingerprint === null)
+          throw new WebJobsError(ErrorCode.NotFound, `The folder of ${type} job '${name}' is gone.`);
+        if (previous?.sourceFingerprint === sourceFingerprint) return previous;
+      }
+      const installed = await installPackage(
+        this.paths,
+        type,
+        name,
+        source,
+        this.zipLimits,
+        previous?.version ?? null,
+      );
       const scheduleProblem = type === "triggered" ? this.scheduleProblem(installed.settings) : null;
       if (scheduleProblem && options.badSchedule !== "record") {
         // Refused: keep nothing of it (a new job leaves no versions folder behind).
@@ -102,7 +120,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
             .join("; ") || null,
         // A stopped job stays stopped across redeploys; a package with disable.job arrives stopped.
         desiredState: installed.disabled ? "stopped" : (previous?.desiredState ?? "running"),
-        sourceFingerprint: options.sourceFingerprint ?? null,
+        sourceFingerprint,
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       };
@@ -157,27 +175,45 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     });
   }
 
+  /**
+   * Removes a job whose site folder was deleted by hand. Checked again under the lock: our own
+   * publishing swaps the folder by renames, and must not look like a deletion.
+   */
+  async removeIfSiteFolderGone(type: JobType, name: string): Promise<boolean> {
+    return this.withLock(type, name, async () =>
+      existsSync(this.paths.siteJob(type, name)) ? false : this.removeLocked(type, name),
+    );
+  }
+
   /** Stops what runs the job, then removes its code, versions, data and history. */
   async remove(type: JobType, name: string): Promise<boolean> {
     validateJobName(name);
-    return this.withLock(type, name, async () => {
-      const job = await this.store.getJob(type, name);
-      await Promise.all(this.listeners("removing").map((listener) => listener(type, name)));
-      await rm(this.paths.siteJob(type, name), { recursive: true, force: true });
-      await rm(this.paths.versions(type, name), { recursive: true, force: true });
-      await rm(this.paths.jobData(type, name), { recursive: true, force: true });
-      if (type === "triggered") await this.store.deleteRuns(name);
-      await this.store.deleteJob(type, name);
-      if (job) this.emit("removed", type, name);
-      return job !== null;
-    });
+    return this.withLock(type, name, () => this.removeLocked(type, name));
   }
 
-  /** Deletes installed versions other than the current one that no process uses any more. */
+  private async removeLocked(type: JobType, name: string): Promise<boolean> {
+    const job = await this.store.getJob(type, name);
+    await Promise.all(this.listeners("removing").map((listener) => listener(type, name)));
+    await rm(this.paths.siteJob(type, name), { recursive: true, force: true });
+    await rm(this.paths.versions(type, name), { recursive: true, force: true });
+    await rm(this.paths.jobData(type, name), { recursive: true, force: true });
+    if (type === "triggered") await this.store.deleteRuns(name);
+    await this.store.deleteJob(type, name);
+    if (job) this.emit("removed", type, name);
+    return job !== null;
+  }
+
+  /**
+   * Deletes installed versions older than the current one that no process uses any more. Runs and
+   * continuous processes call it when they end, outside the job's lock (they may end while a
+   * removal holds it), so a deploy may be under way: a version newer than the current one is that
+   * deploy's, not yet recorded, and is kept (version ids sort by install time, see installPackage).
+   */
   async collectVersions(type: JobType, name: string): Promise<void> {
     const job = await this.store.getJob(type, name);
+    if (!job) return; // a removal deletes them all; a first deploy's version is not recorded yet
     const keep = this.versionsInUse(type, name);
-    if (job) keep.add(job.version);
+    keep.add(job.version);
     let entries: string[];
     try {
       entries = await readdir(this.paths.versions(type, name));
@@ -185,7 +221,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
       return;
     }
     for (const version of entries) {
-      if (!keep.has(version))
+      if (!keep.has(version) && version < job.version)
         await rm(this.paths.version(type, name, version), { recursive: true, force: true });
     }
   }

@@ -126,8 +126,8 @@ export class SiteWatcher {
       const job = await this.registry.get(type, name);
       if (fingerprint === null) {
         if (job && !startup) {
-          this.log.info({ type, name }, "job folder removed from the site: deleting the job");
-          await this.registry.remove(type, name);
+          if (await this.registry.removeIfSiteFolderGone(type, name))
+            this.log.info({ type, name }, "job folder removed from the site: deleted the job");
         }
         return;
       }
@@ -136,7 +136,7 @@ export class SiteWatcher {
         type,
         name,
         { kind: "dir", path: folder },
-        { publishSite: false, sourceFingerprint: fingerprint, badSchedule: "record" },
+        { publishSite: false, fromSiteFolder: true, badSchedule: "record" },
       );
       this.log.info({ type, name, version: installed.version }, "installed job from the site folder");
     } catch (error) {

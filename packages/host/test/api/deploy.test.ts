@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -227,6 +227,26 @@ describe("deploying triggered jobs", () => {
     ).toContain("version two");
     // Old versions no run needs are removed: exactly one version folder is left.
     expect(readdirSync(path.join(t.dataDir, "versions/triggered/versioned"))).toHaveLength(1);
+  });
+
+  it("never collects a version a deploy under way has installed but not recorded yet", async () => {
+    // A run that ends while the same job deploys collects old versions outside the deploy's lock;
+    // it used to delete the new version between its install and its record (a 500 on the deploy).
+    await deployScript(t, "triggered", "racing", "run.sh", "true\n");
+    const versions = path.join(t.dataDir, "versions/triggered/racing");
+    const [current] = readdirSync(versions);
+    const inFlight = `${(parseInt(current.split("-")[0], 36) + 1).toString(36).padStart(9, "0")}-abcdef`;
+    const older = `${(parseInt(current.split("-")[0], 36) - 1).toString(36).padStart(9, "0")}-abcdef`;
+    mkdirSync(path.join(versions, inFlight));
+    mkdirSync(path.join(versions, older));
+    await t.host.registry.collectVersions("triggered", "racing");
+    expect(readdirSync(versions).sort()).toEqual(
+      [older, current, inFlight].sort().filter((v) => v !== older),
+    );
+    // The next deploy sorts after the folder left in flight, so a later collection removes it.
+    await deployScript(t, "triggered", "racing", "run.sh", "true # v2\n");
+    expect(readdirSync(versions)).toHaveLength(1);
+    expect(readdirSync(versions)[0] > inFlight).toBe(true);
   });
 
   it("reads and replaces settings.job, validating it", async () => {
