@@ -3,6 +3,7 @@ import type { AppSettings } from "./appsettings/app-settings.ts";
 import type { HostConfig } from "./config.ts";
 import type { JobRegistry } from "./jobs/registry.ts";
 import type { HostPaths } from "./paths.ts";
+import type { ClusterSignals } from "./instances/signals.ts";
 import type { Containment } from "./runs/containment/containment.ts";
 import type { ProcSampler } from "./runs/proc-sampler.ts";
 import type { Store } from "./store/types.ts";
@@ -17,6 +18,8 @@ export interface HostDeps {
   /** Keeps every process of a run within reach (cgroups or markers), applies limits and the job user. */
   containment: Containment;
   instanceId: string;
+  /** "Something changed" between instances (in-process on SQLite); consumers also poll the store. */
+  signals: ClusterSignals;
   log: Logger;
   /** Environment variables and secret masking for job processes (none in some tests). */
   appSettings?: Pick<AppSettings, "forJob">;

@@ -32,6 +32,8 @@ import { Scheduler } from "./schedules/scheduler.ts";
 import { FtpService } from "./ftp/ftp-server.ts";
 import { InstanceRegistry } from "./instances/instance-registry.ts";
 import { LostInstances } from "./instances/lost-instances.ts";
+import { createClusterSignals, type ClusterSignals } from "./instances/signals.ts";
+import { PgStore } from "./store/postgres.ts";
 import { openStore } from "./store/open-store.ts";
 import { HookEvent, JobType, RunStatus, type Store } from "./store/types.ts";
 
@@ -82,6 +84,8 @@ export class Host {
   readonly instanceId: string;
   readonly log: Logger;
   readonly store: Store;
+  /** Messages between the instances sharing the store (LISTEN/NOTIFY on PostgreSQL). */
+  readonly signals: ClusterSignals;
   readonly registry: JobRegistry;
   readonly runner: TriggeredRunner;
   readonly supervisor: ContinuousSupervisor;
@@ -115,6 +119,11 @@ export class Host {
     this.instanceId = config.instanceId ?? defaultInstanceId(config.dataDir);
     this.log = options.log ?? hostLogger(this.logHub);
     this.store = openStore(config.database, this.paths.database);
+    this.signals = createClusterSignals(
+      config.database,
+      this.store instanceof PgStore ? this.store.db : null,
+      this.log,
+    );
     this.credentials = new Credentials(this.store);
     this.sessions = new Sessions(this.store, config.sessionHours * 3600_000);
     this.appSettings = new AppSettings(
@@ -141,6 +150,7 @@ export class Host {
       sampler: this.sampler,
       containment: this.containment,
       instanceId: this.instanceId,
+      signals: this.signals,
       log: this.log,
       appSettings: this.appSettings,
     };
@@ -231,6 +241,7 @@ export class Host {
     await rm(this.paths.tmp, { recursive: true, force: true });
     await mkdir(this.paths.tmp, { recursive: true });
     await this.store.migrate();
+    await this.signals.start();
     // Before anything acts on this instance's runs and processes: a second live process with the
     // same instance id is refused here.
     await this.instances.start();
@@ -303,6 +314,7 @@ export class Host {
       this.housekeeping.stop();
       // Dead at once for the others: nobody waits for this instance's timeout.
       await this.instances.stop();
+      await this.signals.stop();
       await this.store.close();
       this.dataLock.release();
       this.log.debug("stopping: store closed");
