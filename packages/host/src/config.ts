@@ -140,6 +140,12 @@ const configSchema = z.object({
   database: databaseUrlSchema.optional(),
   // An instance silent for this long is declared dead (by the store's clock) and its runs closed.
   instanceTimeoutSec: seconds("WEBJOBS_INSTANCE_TIMEOUT").default(10),
+  // POST /api/command, Kudu's remote shell: off unless the operator turns it on, then admins only.
+  enableCommand: boolish.default(false),
+  // A command still running after this long is killed with its process group (Kudu: 10 min).
+  commandTimeoutSec: seconds("WEBJOBS_COMMAND_TIMEOUT").default(600),
+  // Past this many bytes of stdout or stderr, the command is stopped and its output truncated.
+  commandMaxOutputBytes: z.coerce.number().int().positive().default(MB),
 });
 
 export type HostConfig = Omit<z.output<typeof configSchema>, "siteDir"> & { siteDir: string };
@@ -185,6 +191,9 @@ export const configEnv: Record<keyof z.input<typeof configSchema>, string> = {
   runAs: "WEBJOBS_RUN_AS",
   database: "WEBJOBS_DATABASE_URL",
   instanceTimeoutSec: "WEBJOBS_INSTANCE_TIMEOUT",
+  enableCommand: "WEBJOBS_ENABLE_COMMAND",
+  commandTimeoutSec: "WEBJOBS_COMMAND_TIMEOUT",
+  commandMaxOutputBytes: "WEBJOBS_COMMAND_MAX_OUTPUT_BYTES",
 };
 
 export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): HostConfig {

@@ -7,6 +7,7 @@ import type { ApiContext } from "./context.ts";
 import { crossSiteGuard } from "./csrf.ts";
 import { appSettingRoutes } from "./routes/app-settings.ts";
 import { auditRoutes } from "./routes/audit.ts";
+import { commandRoutes } from "./routes/command.ts";
 import { sessionRoutes } from "./routes/session.ts";
 import { userRoutes } from "./routes/users.ts";
 import { registerAccessControl, registerSecurity } from "./security.ts";
@@ -150,6 +151,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
   await siteZipRoutes(app, ctx);
   logStreamRoutes(app, ctx);
   siteSettingsRoutes(app, ctx);
+  commandRoutes(app, ctx);
   await gitRoutes(app, ctx);
   sessionRoutes(app, ctx);
   userRoutes(app, ctx);

@@ -111,6 +111,8 @@ for (const type of ["triggered", "continuous"]) {
 }
 // The host's own log and its non-secret settings (Kudu's /api/settings).
 rule("GET", "/logstream /api/logstream /api/logstream/* /api/settings", { permission: P.Read });
+// Kudu's remote shell: anything the host's user can do, so admins only (and off unless enabled).
+rule("POST", "/api/command", { permission: P.Admin, audit: "command" });
 
 // git over smart HTTP: cloning reads the code, a push (POST …/git-receive-pack) deploys it.
 rule("GET", "/:repo.git/*", { permission: P.Read });
