@@ -6,6 +6,9 @@ import { PgAuthStore } from "./postgres-auth.ts";
 import { maybeDate, PgDatabase, text, type Row } from "./postgres-db.ts";
 import { PgDeployments } from "./postgres-deployments.ts";
 import { PgInstanceStore } from "./postgres-instances.ts";
+import { PgPackageStore } from "./postgres-packages.ts";
+import { PgRemoteRunStore } from "./postgres-remote-runs.ts";
+import { PgContinuousStore } from "./postgres-continuous.ts";
 import { PgRuns } from "./postgres-runs.ts";
 import { PgSchedules } from "./postgres-schedules.ts";
 import type {
@@ -22,6 +25,13 @@ import type {
   Store,
 } from "./types.ts";
 
+/**
+ * A job row written without its package hash keeps the one its version has: the hash belongs to
+ * the version (a row written back with a changed desired state or fingerprint is the same version).
+ */
+const KEEP_PACKAGE_HASH =
+  "CASE WHEN excluded.version = jobs.version THEN COALESCE(excluded.package_hash, jobs.package_hash) ELSE excluded.package_hash END";
+
 function jobFromRow(row: Row): JobRecord {
   return {
     type: row.type as JobType,
@@ -32,6 +42,7 @@ function jobFromRow(row: Row): JobRecord {
     error: text(row.error),
     desiredState: row.desired_state as JobRecord["desiredState"],
     sourceFingerprint: text(row.source_fingerprint),
+    packageHash: text(row.package_hash),
     createdAt: row.created_at as Date,
     updatedAt: row.updated_at as Date,
   };
@@ -49,6 +60,9 @@ export class PgStore implements Store {
   readonly appSettings: PgAppSettingsStore;
   readonly audit: PgAuditStore;
   readonly instances: PgInstanceStore;
+  readonly packages: PgPackageStore;
+  readonly remoteRuns: PgRemoteRunStore;
+  readonly continuous: PgContinuousStore;
   private readonly runs: PgRuns;
   private readonly schedules: PgSchedules;
   private readonly deployments: PgDeployments;
@@ -60,6 +74,9 @@ export class PgStore implements Store {
     this.appSettings = new PgAppSettingsStore(this.db);
     this.audit = new PgAuditStore(this.db);
     this.instances = new PgInstanceStore(this.db);
+    this.packages = new PgPackageStore(this.db);
+    this.remoteRuns = new PgRemoteRunStore(this.db);
+    this.continuous = new PgContinuousStore(this.db);
     this.runs = new PgRuns(this.db);
     this.schedules = new PgSchedules(this.db);
     this.deployments = new PgDeployments(this.db);
@@ -76,11 +93,12 @@ export class PgStore implements Store {
 
   async upsertJob(job: JobRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO jobs (type, name, version, script, settings, error, desired_state, source_fingerprint, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      `INSERT INTO jobs (type, name, version, script, settings, error, desired_state, source_fingerprint, created_at, updated_at, package_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (type, name) DO UPDATE SET version = excluded.version, script = excluded.script,
          settings = excluded.settings, error = excluded.error, desired_state = excluded.desired_state,
-         source_fingerprint = excluded.source_fingerprint, updated_at = excluded.updated_at`,
+         source_fingerprint = excluded.source_fingerprint, updated_at = excluded.updated_at,
+         package_hash = ${KEEP_PACKAGE_HASH}`,
       [
         job.type,
         job.name,
@@ -92,6 +110,7 @@ export class PgStore implements Store {
         job.sourceFingerprint,
         job.createdAt,
         job.updatedAt,
+        job.packageHash ?? null,
       ],
     );
   }
@@ -110,6 +129,19 @@ export class PgStore implements Store {
 
   async deleteJob(type: JobType, name: string): Promise<void> {
     await this.db.query("DELETE FROM jobs WHERE type = $1 AND name = $2", [type, name]);
+  }
+
+  async setJobDesiredState(
+    type: JobType,
+    name: string,
+    state: JobRecord["desiredState"],
+    at: Date,
+  ): Promise<JobRecord | null> {
+    const { rows } = await this.db.query(
+      "UPDATE jobs SET desired_state = $3, updated_at = $4 WHERE type = $1 AND name = $2 RETURNING *",
+      [type, name, state, at],
+    );
+    return rows[0] ? jobFromRow(rows[0]) : null;
   }
 
   insertRun(run: RunRecord): Promise<void> {

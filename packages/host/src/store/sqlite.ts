@@ -8,6 +8,9 @@ import { SqliteAppSettingsStore } from "./sqlite-app-settings.ts";
 import { SqliteAuditStore } from "./sqlite-audit.ts";
 import { SqliteAuthStore } from "./sqlite-auth.ts";
 import { SqliteInstanceStore } from "./sqlite-instances.ts";
+import { SqlitePackageStore } from "./sqlite-packages.ts";
+import { SqliteRemoteRunStore } from "./sqlite-remote-runs.ts";
+import { SqliteContinuousStore } from "./sqlite-continuous.ts";
 import {
   activeRunStatuses,
   type CredentialKind,
@@ -134,6 +137,13 @@ const isUniqueViolation = (error: unknown): boolean =>
   (error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE" ||
   (error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 
+/**
+ * A job row written without its package hash keeps the one its version has: the hash belongs to
+ * the version (a row written back with a changed desired state or fingerprint is the same version).
+ */
+const KEEP_PACKAGE_HASH =
+  "CASE WHEN excluded.version = jobs.version THEN COALESCE(excluded.package_hash, jobs.package_hash) ELSE excluded.package_hash END";
+
 function jobFromRow(row: Row): JobRecord {
   return {
     type: row.type as JobType,
@@ -144,6 +154,7 @@ function jobFromRow(row: Row): JobRecord {
     error: (row.error as string | null) ?? null,
     desiredState: row.desired_state as JobRecord["desiredState"],
     sourceFingerprint: (row.source_fingerprint as string | null) ?? null,
+    packageHash: (row.package_hash as string | null) ?? null,
     createdAt: date(row.created_at),
     updatedAt: date(row.updated_at),
   };
@@ -178,6 +189,9 @@ export class SqliteStore implements Store {
   readonly appSettings: SqliteAppSettingsStore;
   readonly audit: SqliteAuditStore;
   readonly instances: SqliteInstanceStore;
+  readonly packages: SqlitePackageStore;
+  readonly remoteRuns: SqliteRemoteRunStore;
+  readonly continuous: SqliteContinuousStore;
 
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
@@ -190,6 +204,9 @@ export class SqliteStore implements Store {
     this.appSettings = new SqliteAppSettingsStore(this.db);
     this.audit = new SqliteAuditStore(this.db);
     this.instances = new SqliteInstanceStore(this.db);
+    this.packages = new SqlitePackageStore(this.db);
+    this.remoteRuns = new SqliteRemoteRunStore(this.db);
+    this.continuous = new SqliteContinuousStore(this.db);
   }
 
   async migrate(): Promise<void> {
@@ -217,14 +234,16 @@ export class SqliteStore implements Store {
   async upsertJob(job: JobRecord): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO jobs (type, name, version, script, settings, error, desired_state, source_fingerprint, created_at, updated_at)
-         VALUES (@type, @name, @version, @script, @settings, @error, @desiredState, @sourceFingerprint, @createdAt, @updatedAt)
+        `INSERT INTO jobs (type, name, version, script, settings, error, desired_state, source_fingerprint, package_hash, created_at, updated_at)
+         VALUES (@type, @name, @version, @script, @settings, @error, @desiredState, @sourceFingerprint, @packageHash, @createdAt, @updatedAt)
          ON CONFLICT (type, name) DO UPDATE SET version = excluded.version, script = excluded.script,
            settings = excluded.settings, error = excluded.error, desired_state = excluded.desired_state,
-           source_fingerprint = excluded.source_fingerprint, updated_at = excluded.updated_at`,
+           source_fingerprint = excluded.source_fingerprint, updated_at = excluded.updated_at,
+           package_hash = ${KEEP_PACKAGE_HASH}`,
       )
       .run({
         ...job,
+        packageHash: job.packageHash ?? null,
         settings: JSON.stringify(job.settings),
         createdAt: job.createdAt.getTime(),
         updatedAt: job.updatedAt.getTime(),
@@ -246,6 +265,18 @@ export class SqliteStore implements Store {
 
   async deleteJob(type: JobType, name: string): Promise<void> {
     this.db.prepare("DELETE FROM jobs WHERE type = ? AND name = ?").run(type, name);
+  }
+
+  async setJobDesiredState(
+    type: JobType,
+    name: string,
+    state: JobRecord["desiredState"],
+    at: Date,
+  ): Promise<JobRecord | null> {
+    const row = this.db
+      .prepare("UPDATE jobs SET desired_state = ?, updated_at = ? WHERE type = ? AND name = ? RETURNING *")
+      .get(state, at.getTime(), type, name) as Row | undefined;
+    return row ? jobFromRow(row) : null;
   }
 
   async insertRun(run: RunRecord): Promise<void> {

@@ -9,11 +9,14 @@
  *   that a host restarted after a crash can find and kill what its predecessor left behind.
  * - instance: one running host process (one per machine, several when sharing PostgreSQL).
  */
+import type { PackageStore } from "../packages/types.ts";
 import type { DeploymentLogEntry, DeploymentPatch, DeploymentRecord } from "../deploy/types.ts";
 import type { AppSettingsStore } from "../appsettings/types.ts";
 import type { AuditStore } from "../audit/types.ts";
 import type { AuthStore } from "../auth/types.ts";
+import type { ContinuousStore } from "../continuous/types.ts";
 import type { InstanceStore } from "../instances/types.ts";
+import type { RemoteRunStore } from "../runs/remote-types.ts";
 import type { JobSettings } from "../jobs/settings.ts";
 import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 
@@ -49,6 +52,11 @@ export interface JobRecord {
   desiredState: DesiredState;
   /** Fingerprint of a hand-copied site folder, to notice when it changes; null for uploads. */
   sourceFingerprint: string | null;
+  /**
+   * The SHA-256 of the version's package in the store's packages (several instances: the others
+   * fetch it from there); null or absent when none is stored (one machine on SQLite).
+   */
+  packageHash?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -141,11 +149,22 @@ export interface Store {
   readonly audit: AuditStore;
   /** The host processes sharing this store, their heartbeats and load. */
   readonly instances: InstanceStore;
+  /** Cancel requests and shipped logs: runs seen and controlled from every instance. */
+  readonly remoteRuns: RemoteRunStore;
+  /** Each instance's status of each continuous job, and the leases of singleton jobs. */
+  readonly continuous: ContinuousStore;
+  /** Job versions stored by content hash, for instances that did not receive the deploy. */
+  readonly packages: PackageStore;
 
   upsertJob(job: JobRecord): Promise<void>;
   getJob(type: JobType, name: string): Promise<JobRecord | null>;
   listJobs(type?: JobType): Promise<JobRecord[]>;
   deleteJob(type: JobType, name: string): Promise<void>;
+  /**
+   * Changes only the job's desired state (not a whole row written back: a deploy by another
+   * instance at the same moment keeps its version). The changed job, or null when there is none.
+   */
+  setJobDesiredState(type: JobType, name: string, state: DesiredState, at: Date): Promise<JobRecord | null>;
 
   /** Throws StoreConflictError when the job already has an active run, or the id is taken. */
   insertRun(run: RunRecord): Promise<void>;
