@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FireOutcome, type FireRecord } from "../../src/schedules/types.ts";
 import { RunStatus, StoreConflictError, type RunRecord, type Store } from "../../src/store/types.ts";
+import { continuousContract } from "./store-contract-continuous.ts";
 import { instancesContract } from "./store-contract-instances.ts";
 import { recordsContract } from "./store-contract-records.ts";
+import { sharedStateContract } from "./store-contract-shared-state.ts";
 
 /**
  * The rules every store must enforce itself (not the host's memory): one active run per job,
@@ -17,6 +19,9 @@ export function storeContract(
   recordsContract(name, open);
   // Instances, heartbeats and the runs of dead instances: in their own file.
   instancesContract(name, open);
+  sharedStateContract(name, open);
+  // Continuous jobs' statuses per instance and singleton leases: in their own file.
+  continuousContract(name, open);
   describe(`${name} store contract`, () => {
     let store: Store;
     let close: () => Promise<void>;
