@@ -19,7 +19,8 @@ const publicPaths = new Set(["/api/health"]);
  */
 export function authHook(credentials: Credentials, options: { loginDelayMaxMs: number }) {
   // Failed logins are slowed down, never the right one: a lockout would let anyone lock the admin out.
-  const failures = new FailureDelay({ maxDelayMs: options.loginDelayMaxMs });
+  // Counted in the store (through credentials): every instance on one database slows the same guesser.
+  const failures = new FailureDelay({ maxDelayMs: options.loginDelayMaxMs, counter: credentials });
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const path = request.url.split("?")[0];
     // Public routes (route-rules.ts) need nothing; a valid session cookie (security.ts) is enough.
@@ -28,7 +29,7 @@ export function authHook(credentials: Credentials, options: { loginDelayMaxMs: n
     if (request.principal) return;
     // A request without credentials is a browser asking for the login prompt, not a guess.
     if (request.headers.authorization) {
-      const delay = failures.fail(request.ip);
+      const delay = await failures.fail(request.ip);
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     }
     await reply

@@ -2,13 +2,17 @@ import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from "no
 import { promisify } from "node:util";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import type { Store } from "../store/types.ts";
+import type { FailureCounter } from "./failure-delay.ts";
 import { Role } from "./roles.ts";
+import type { UserRecord } from "./types.ts";
 
 /**
  * Users and API tokens. Only hashes are stored: scrypt for passwords (slow on purpose), sha256
  * for tokens (they are 256 random bits, so a fast hash is enough). Successful password checks are
- * remembered for a few minutes so that a busy client does not pay for scrypt on every request;
- * the role is read from the store on every request, so a role change or a removal applies at once.
+ * remembered for a few minutes so that a busy client does not pay for scrypt on every request.
+ * Every request still reads the user (or the token) from the store, and a remembered check is
+ * keyed on the stored hash too: a password changed, a user removed, a role changed or a token
+ * revoked through any instance applies at once on every instance sharing the store.
  */
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 const TOKEN_PREFIX = "wj_";
@@ -45,7 +49,7 @@ async function passwordMatches(password: string, stored: string): Promise<boolea
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-export class Credentials {
+export class Credentials implements FailureCounter {
   private readonly verified = new Map<string, number>();
 
   constructor(private readonly store: Store) {}
@@ -61,30 +65,35 @@ export class Credentials {
   ): Promise<{ username: string; password: string } | null> {
     if (password) {
       const name = username ?? "admin";
-      const existing = await this.store.auth.getUser(name);
-      if (!existing) {
-        await this.addUser(name, password, Role.Admin);
-        return null;
-      }
+      // Several instances may start at once on an empty database: the user may appear between the
+      // read and the write, and then is updated like an existing one.
+      const existing =
+        (await this.store.auth.getUser(name)) ??
+        ((await this.store.auth.addUser(await this.newUser(name, password, Role.Admin)))
+          ? null
+          : await this.store.auth.getUser(name));
+      if (!existing) return null;
       if (!(await passwordMatches(password, existing.hash))) await this.setPassword(name, password);
       if (existing.role !== Role.Admin) await this.store.auth.changeRole(name, Role.Admin);
       return null;
     }
     if ((await this.store.auth.listUsers()).length > 0) return null;
     const generated = { username: username ?? "admin", password: randomBytes(18).toString("base64url") };
-    await this.addUser(generated.username, generated.password, Role.Admin);
-    return generated;
+    // Conditional: of instances starting at once on an empty database, one creates the admin and
+    // shows its password; the others find a user.
+    const added = await this.store.auth.addFirstUser(
+      await this.newUser(generated.username, generated.password, Role.Admin),
+    );
+    return added ? generated : null;
+  }
+
+  private async newUser(username: string, password: string, role: Role): Promise<UserRecord> {
+    return { id: randomUUID(), username, role, hash: await hashPassword(password), createdAt: new Date() };
   }
 
   /** Adds a user; a 409 when the name is taken. */
   async addUser(username: string, password: string, role: Role): Promise<void> {
-    const added = await this.store.auth.addUser({
-      id: randomUUID(),
-      username,
-      role,
-      hash: await hashPassword(password),
-      createdAt: new Date(),
-    });
+    const added = await this.store.auth.addUser(await this.newUser(username, password, role));
     if (!added) throw new WebJobsError(ErrorCode.Conflict, `A user named '${username}' exists.`);
   }
 
@@ -109,9 +118,11 @@ export class Credentials {
   }
 
   async verifyPassword(username: string, password: string): Promise<Principal | null> {
-    const cacheKey = sha256(`${username}\0${password}`);
     const user = await this.store.auth.getUser(username);
     if (!user) return null;
+    // The stored hash is part of the key: once the password changes (through any instance), the
+    // old password's remembered check no longer matches.
+    const cacheKey = sha256(`${username}\0${password}\0${user.hash}`);
     const until = this.verified.get(cacheKey);
     if (!(until && until > Date.now())) {
       if (!(await passwordMatches(password, user.hash))) return null;
@@ -137,5 +148,14 @@ export class Credentials {
   /** Forgets cached password checks (after a password change). */
   forget(): void {
     this.verified.clear();
+  }
+
+  /** Failed logins are counted in the store, for every instance on it (see failure-delay.ts). */
+  recordLoginFailure(address: string, windowMs: number): Promise<number> {
+    return this.store.auth.recordLoginFailure(address, windowMs);
+  }
+
+  pruneLoginFailures(windowMs: number): Promise<number> {
+    return this.store.auth.pruneLoginFailures(windowMs);
   }
 }

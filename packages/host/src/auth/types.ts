@@ -40,6 +40,11 @@ export interface SessionRecord {
 export interface AuthStore {
   /** False, writing nothing, when the user name is taken. */
   addUser(user: UserRecord): Promise<boolean>;
+  /**
+   * Adds the user only if there is no user at all: of instances starting at the same moment on an
+   * empty store, one creates the first admin. False, writing nothing, when a user exists.
+   */
+  addFirstUser(user: UserRecord): Promise<boolean>;
   getUser(username: string): Promise<UserRecord | null>;
   listUsers(): Promise<UserRecord[]>;
   /** False when there is no such user. Ends the user's sessions. */
@@ -61,4 +66,13 @@ export interface AuthStore {
   getSession(idHash: string, now: Date): Promise<SessionRecord | null>;
   deleteSession(idHash: string): Promise<void>;
   deleteExpiredSessions(now: Date): Promise<number>;
+
+  /**
+   * Counts a failed login from `address` and returns its failures within the window: the count
+   * restarts when the last failure is older than `windowMs` (by the store's clock). Shared by
+   * every instance on the store.
+   */
+  recordLoginFailure(address: string, windowMs: number): Promise<number>;
+  /** Forgets addresses whose last failure is older than `windowMs`; returns how many. */
+  pruneLoginFailures(windowMs: number): Promise<number>;
 }

@@ -8,7 +8,9 @@ import { FailureDelay } from "../auth/failure-delay.ts";
 import { Permission, roleAllows } from "../auth/roles.ts";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { isLoopback, tlsServerOptions } from "../tls/tls-options.ts";
+import type { SiteUploads } from "../jobs/site-uploads.ts";
 import { SiteFileSystem } from "./site-file-system.ts";
+import { ConnectionUploads } from "./upload-tracking.ts";
 
 /** The FTP side of the host's configuration (config.ts). */
 export interface FtpConfig {
@@ -33,14 +35,17 @@ const WRITE_COMMANDS = ["STOR", "STOU", "APPE", "DELE", "MKD", "RMD", "RNFR", "R
  */
 export class FtpService {
   private server: FtpSrv | null = null;
+  private readonly uploadsByConnection = new Map<string, ConnectionUploads>();
   private readonly failures: FailureDelay;
 
   constructor(
     private readonly config: FtpConfig,
     private readonly credentials: Credentials,
     private readonly log: Logger,
+    /** Uploads in progress, which the site watcher waits for before installing a job folder. */
+    private readonly uploads: SiteUploads | null = null,
   ) {
-    this.failures = new FailureDelay({ maxDelayMs: config.loginDelayMaxMs });
+    this.failures = new FailureDelay({ maxDelayMs: config.loginDelayMaxMs, counter: credentials });
   }
 
   get enabled(): boolean {
@@ -84,6 +89,11 @@ export class FtpService {
     server.on("login", ({ connection, username, password }, resolve, reject) => {
       this.login(connection, username, password, secure !== null).then(resolve, reject);
     });
+    // An upload the client left unfinished never finishes: it must not hold its job folder back.
+    server.on("disconnect", ({ id }) => {
+      this.uploadsByConnection.get(id)?.abandon();
+      this.uploadsByConnection.delete(id);
+    });
     server.on("client-error", ({ context, error }) => {
       this.log.debug({ component: "ftp", context, err: error.message }, "FTP client error");
     });
@@ -121,7 +131,7 @@ export class FtpService {
     }
     const principal = await this.credentials.verifyPassword(username, password);
     if (!principal) {
-      const delay = this.failures.fail(connection.ip);
+      const delay = await this.failures.fail(connection.ip);
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       this.log.info({ component: "ftp", user: username, ip: connection.ip }, "FTP login refused");
       throw new Error("Login incorrect.");
@@ -131,8 +141,13 @@ export class FtpService {
       { component: "ftp", user: principal.name, role: principal.role, ip: connection.ip },
       "FTP login",
     );
+    let uploads: ConnectionUploads | null = null;
+    if (writable && this.uploads) {
+      uploads = new ConnectionUploads(this.uploads);
+      this.uploadsByConnection.set(connection.id, uploads);
+    }
     return {
-      fs: new SiteFileSystem(connection, this.config.siteDir, writable),
+      fs: new SiteFileSystem(connection, this.config.siteDir, writable, uploads),
       blacklist: writable ? [] : WRITE_COMMANDS,
     };
   }

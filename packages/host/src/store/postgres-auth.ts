@@ -44,6 +44,22 @@ export class PgAuthStore implements AuthStore {
     return (result.rowCount ?? 0) > 0;
   }
 
+  async addFirstUser(user: UserRecord): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      // Instances starting at once on an empty database: the lock makes them take turns, so the
+      // second one sees the first one's user (a plain INSERT … WHERE NOT EXISTS would not).
+      await tx.query("LOCK TABLE credentials IN SHARE ROW EXCLUSIVE MODE");
+      const result = await tx.query(
+        `INSERT INTO credentials (id, kind, username, hash, created_at, role)
+         SELECT $1, 'password', $2, $3, $4, $5
+         WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE kind = 'password')
+         ON CONFLICT DO NOTHING`,
+        [user.id, user.username, user.hash, user.createdAt, user.role],
+      );
+      return (result.rowCount ?? 0) > 0;
+    });
+  }
+
   async getUser(username: string): Promise<UserRecord | null> {
     const { rows } = await this.db.query(
       "SELECT * FROM credentials WHERE kind = 'password' AND username = $1",
@@ -166,5 +182,26 @@ export class PgAuthStore implements AuthStore {
 
   async deleteExpiredSessions(now: Date): Promise<number> {
     return (await this.db.query("DELETE FROM sessions WHERE expires_at <= $1", [now])).rowCount ?? 0;
+  }
+
+  async recordLoginFailure(address: string, windowMs: number): Promise<number> {
+    const { rows } = await this.db.query(
+      `INSERT INTO login_failures (address, count, last_failure) VALUES ($1, 1, now())
+       ON CONFLICT (address) DO UPDATE SET
+         count = CASE WHEN login_failures.last_failure < now() - $2::bigint * interval '1 millisecond'
+                 THEN 1 ELSE login_failures.count + 1 END,
+         last_failure = now()
+       RETURNING count`,
+      [address, windowMs],
+    );
+    return Number(rows[0]!.count);
+  }
+
+  async pruneLoginFailures(windowMs: number): Promise<number> {
+    const result = await this.db.query(
+      "DELETE FROM login_failures WHERE last_failure < now() - $1::bigint * interval '1 millisecond'",
+      [windowMs],
+    );
+    return result.rowCount ?? 0;
   }
 }

@@ -43,6 +43,18 @@ export class SqliteAuthStore implements AuthStore {
     return result.changes > 0;
   }
 
+  async addFirstUser(user: UserRecord): Promise<boolean> {
+    // One statement: SQLite runs writes one at a time, so the check and the insert cannot interleave.
+    const result = this.db
+      .prepare(
+        `INSERT INTO credentials (id, kind, username, hash, created_at, role)
+         SELECT ?, 'password', ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE kind = 'password')
+         ON CONFLICT DO NOTHING`,
+      )
+      .run(user.id, user.username, user.hash, user.createdAt.getTime(), user.role);
+    return result.changes > 0;
+  }
+
   async getUser(username: string): Promise<UserRecord | null> {
     const row = this.db
       .prepare("SELECT * FROM credentials WHERE kind = 'password' AND username = ?")
@@ -164,5 +176,24 @@ export class SqliteAuthStore implements AuthStore {
 
   async deleteExpiredSessions(now: Date): Promise<number> {
     return this.db.prepare("DELETE FROM sessions WHERE expires_at <= ?").run(now.getTime()).changes;
+  }
+
+  async recordLoginFailure(address: string, windowMs: number): Promise<number> {
+    const now = Date.now();
+    const row = this.db
+      .prepare(
+        `INSERT INTO login_failures (address, count, last_failure) VALUES (@address, 1, @now)
+         ON CONFLICT (address) DO UPDATE SET
+           count = CASE WHEN login_failures.last_failure < @since THEN 1 ELSE login_failures.count + 1 END,
+           last_failure = @now
+         RETURNING count`,
+      )
+      .get({ address, now, since: now - windowMs }) as Row;
+    return Number(row.count);
+  }
+
+  async pruneLoginFailures(windowMs: number): Promise<number> {
+    return this.db.prepare("DELETE FROM login_failures WHERE last_failure < ?").run(Date.now() - windowMs)
+      .changes;
   }
 }
