@@ -3,6 +3,7 @@ import { FireOutcome, type FireRecord } from "../../src/schedules/types.ts";
 import { RunStatus, StoreConflictError, type RunRecord, type Store } from "../../src/store/types.ts";
 import { continuousContract } from "./store-contract-continuous.ts";
 import { instancesContract } from "./store-contract-instances.ts";
+import { packagesContract } from "./store-contract-packages.ts";
 import { recordsContract } from "./store-contract-records.ts";
 import { sharedStateContract } from "./store-contract-shared-state.ts";
 
@@ -19,6 +20,8 @@ export function storeContract(
   recordsContract(name, open);
   // Instances, heartbeats and the runs of dead instances: in their own file.
   instancesContract(name, open);
+  // Job packages by content hash, and a desired state changed alone: in their own file.
+  packagesContract(name, open);
   sharedStateContract(name, open);
   // Continuous jobs' statuses per instance and singleton leases: in their own file.
   continuousContract(name, open);
