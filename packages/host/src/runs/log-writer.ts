@@ -12,6 +12,8 @@ export interface LogWriterOptions {
    * older ones shift up to `job_log.{files}.txt`, and the oldest is dropped.
    */
   rotate?: { maxBytes: number; files: number };
+  /** Told of every piece of text written to the file (whole lines), e.g. to ship it elsewhere. */
+  onWritten?: (text: string) => void;
 }
 
 const FLUSH_BYTES = 64 * 1024;
@@ -82,6 +84,7 @@ export class LogWriter {
     writeSync(this.fd, bytes);
     this.fileBytes += bytes.length;
     this.bytesWritten += bytes.length;
+    this.options.onWritten?.(text);
   }
 
   async close(): Promise<void> {

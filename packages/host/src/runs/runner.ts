@@ -7,12 +7,18 @@ import { splitArguments } from "../jobs/script.ts";
 import { JobType, RunStatus, StoreConflictError, type JobRecord, type RunRecord } from "../store/types.ts";
 import { JobProcess, type JobProcessResult } from "./job-process.ts";
 import { runIdFor } from "./kudu-format.ts";
+import { LogShipper } from "./log-shipper.ts";
 import { LogWriter } from "./log-writer.ts";
 
 export interface RunnerEvents {
   /** A run was created (`Initializing`) or changed status before its end. */
   status: [run: RunRecord];
-  finished: [run: RunRecord];
+  /**
+   * A run ended. `recorded`: this host recorded its end (the store's conditional write), false when
+   * another instance had closed it already (as `instance lost`): what is said once per run (web
+   * hooks) is said by whoever recorded the end.
+   */
+  finished: [run: RunRecord, recorded: boolean];
 }
 
 export interface RunRequest {
@@ -144,7 +150,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       const run = await this.requireRun(name, id);
       throw new WebJobsError(
         ErrorCode.Conflict,
-        `Run '${id}' of job '${name}' is not running (status ${run.status}).`,
+        `Run '${id}' of job '${name}' is not running (status ${run.status}${run.reason ? `: ${run.reason}` : ""}).`,
       );
     }
     await this.abort(entry, "cancelled on request", entry.graceMs);
@@ -190,10 +196,16 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
   private async execute(job: JobRecord, entry: ActiveRun, args: string[]): Promise<RunRecord> {
     const { config, paths, store, instanceId } = this.deps;
     const { run } = entry;
+    // Several instances: the log goes to the store too, for the others to serve. One machine
+    // (SQLite): the file is the only copy, nothing more is written.
+    const shipper = store.remoteRuns.shared
+      ? new LogShipper(store.remoteRuns, job.name, run.id, this.deps.log)
+      : null;
     const log = new LogWriter({
       path: paths.runLog(job.name, run.id),
       instanceId,
       maxBytes: config.runLogMaxBytes,
+      onWritten: shipper ? (text) => shipper.add(text) : undefined,
     });
     const timers: NodeJS.Timeout[] = [];
     let final: Partial<RunRecord>;
@@ -264,7 +276,9 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     const ended: RunRecord = { ...run, ...final, endTime: new Date() };
     log.write(ended.status === RunStatus.Success ? "SYS INFO" : "SYS ERR ", statusLine(ended));
     await log.close();
-    await store.updateRun(job.name, run.id, {
+    // Shipped before the end is recorded: whoever sees the run ended reads its whole log.
+    await shipper?.close();
+    const recorded = await store.updateRun(job.name, run.id, {
       status: ended.status,
       reason: ended.reason,
       endTime: ended.endTime,
@@ -275,7 +289,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     });
     this.active.delete(job.name);
     await this.afterRun(job.name);
-    this.emit("finished", ended);
+    this.emit("finished", ended, recorded);
     return ended;
   }
 
