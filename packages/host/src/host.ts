@@ -19,6 +19,7 @@ import type { HostConfig } from "./config.ts";
 import { ContinuousSupervisor } from "./continuous/supervisor.ts";
 import { JobRegistry } from "./jobs/registry.ts";
 import { SiteWatcher } from "./jobs/site-watcher.ts";
+import { SiteUploads } from "./jobs/site-uploads.ts";
 import { SiteDeployer } from "./deploy/site-deployer.ts";
 import { HostLogHub } from "./deploy/host-log-hub.ts";
 import { DataLock } from "./data-lock.ts";
@@ -27,6 +28,7 @@ import { Containment } from "./runs/containment/containment.ts";
 import { ProcSampler } from "./runs/proc-sampler.ts";
 import { recoverAfterCrash } from "./runs/recovery.ts";
 import { TriggeredRunner } from "./runs/runner.ts";
+import { AssignedRuns } from "./runs/assigned-runs.ts";
 import { scheduleProblem } from "./schedules/job-schedule.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
 import { FtpService } from "./ftp/ftp-server.ts";
@@ -104,6 +106,8 @@ export class Host {
   /** This process's row in the store's instances, and the closing of dead instances' runs. */
   readonly instances: InstanceRegistry;
   private readonly lostInstances: LostInstances;
+  /** Runs other instances placed on this one (several instances on PostgreSQL). */
+  private readonly assignedRuns: AssignedRuns;
   readonly logHub = new HostLogHub();
   private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
@@ -179,7 +183,9 @@ export class Host {
         this.hooks.notify(run, json, HookEvent.TriggeredJobFailed);
       }
     });
-    this.watcher = new SiteWatcher(this.paths, this.registry, this.log, config.watchDebounceMs);
+    // FTP uploads still open: the watcher installs a job folder only once they have all closed.
+    const uploads = new SiteUploads();
+    this.watcher = new SiteWatcher(this.paths, this.registry, this.log, config.watchDebounceMs, uploads);
     this.deployer = new SiteDeployer({
       paths: this.paths,
       registry: this.registry,
@@ -189,7 +195,7 @@ export class Host {
       zipLimits: { maxEntries: config.zipMaxEntries, maxUnpackedBytes: config.zipMaxUnpackedBytes },
       deploymentBranch: config.deploymentBranch,
     });
-    this.ftp = new FtpService(config, this.credentials, this.log);
+    this.ftp = new FtpService(config, this.credentials, this.log, uploads);
     const instanceDeps = {
       store: this.store,
       instanceId: this.instanceId,
@@ -201,6 +207,14 @@ export class Host {
       dataDir: config.dataDir,
       url: () => this.config.publicUrl ?? this.url,
       activeRuns: () => this.runner.activeCount,
+    });
+    this.assignedRuns = new AssignedRuns({
+      store: this.store,
+      signals: this.signals,
+      runner: this.runner,
+      instanceId: this.instanceId,
+      log: this.log,
+      clustered: config.database !== undefined,
     });
     this.lostInstances = new LostInstances({
       ...instanceDeps,
@@ -276,6 +290,7 @@ export class Host {
     await this.watcher.start();
     await this.supervisor.start();
     await this.scheduler.start(recovered.aborted);
+    this.assignedRuns.start();
     // The scheduler listens: runs of dead instances closed from now on are retried.
     this.lostInstances.start();
     await this.instances.beat();
@@ -300,6 +315,7 @@ export class Host {
       await this.deployer.stop();
       await this.watcher.stop();
       await this.lostInstances.stop();
+      await this.assignedRuns.stop();
       await this.scheduler.stop();
       this.log.debug("stopping: folder watcher and scheduler stopped");
       await Promise.all([this.runner.stopAll("host shut down"), this.supervisor.stop("host shut down")]);

@@ -1,7 +1,8 @@
-import { realpathSync } from "node:fs";
+import { realpathSync, type WriteStream } from "node:fs";
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { FileSystem, type FtpConnection } from "ftp-srv";
+import type { ConnectionUploads } from "./upload-tracking.ts";
 
 /** A refused operation: ftp-srv answers it with its code (550) and message. */
 class Refusal extends Error {
@@ -26,6 +27,8 @@ export class SiteFileSystem extends FileSystem {
     connection: FtpConnection,
     root: string,
     private readonly writable: boolean,
+    /** Reports open uploads to the site watcher, which waits for them (jobs/site-uploads.ts). */
+    private readonly uploads: ConnectionUploads | null = null,
   ) {
     super(connection, { root, cwd: "/" });
     this.realRoot = realpathSync(root);
@@ -56,7 +59,9 @@ export class SiteFileSystem extends FileSystem {
     options: { append?: boolean; start?: number } = {},
   ): Promise<unknown> {
     await this.writableInside(fileName);
-    return super.write(fileName, options);
+    const opened = (await super.write(fileName, options)) as { stream: WriteStream; clientPath: string };
+    this.uploads?.track(opened.stream);
+    return opened;
   }
 
   override async delete(target: string): Promise<unknown> {

@@ -8,6 +8,7 @@ import { JobType } from "../store/types.ts";
 import { fingerprintDir } from "./fingerprint.ts";
 import { validateJobName } from "./names.ts";
 import type { JobRegistry } from "./registry.ts";
+import type { SiteUploads } from "./site-uploads.ts";
 
 const jobTypes = [JobType.Triggered, JobType.Continuous];
 /** Why a folder's name cannot be a job's (the API could not address it), or null. */
@@ -26,7 +27,8 @@ const isSwapHalf = (name: string) => /\.tmp-(new|old)$/.test(name);
 /**
  * Watches `<site>/App_Data/jobs/{type}/` so that a folder copied there by any file transfer tool
  * becomes a job (and an edit redeploys it, a deletion removes it). Changes are debounced per job:
- * a copy in progress fires many events, and we install once it has settled.
+ * a copy in progress fires many events, and we install once it has settled. A folder that the
+ * host's FTP server is still writing into waits until its last upload closes (see SiteUploads).
  */
 export class SiteWatcher {
   private watcher: FSWatcher | null = null;
@@ -34,18 +36,22 @@ export class SiteWatcher {
   private readonly syncing = new Map<string, Promise<void>>();
   /** Folders already reported as unusable names. */
   private readonly refused = new Set<string>();
+  private stopUploadWatch = () => {};
 
   constructor(
     private readonly paths: HostPaths,
     private readonly registry: JobRegistry,
     private readonly log: Logger,
     private readonly debounceMs: number,
+    private readonly uploads: SiteUploads | null = null,
   ) {}
 
   async start(): Promise<void> {
     if (this.watcher) return;
     for (const type of jobTypes) await mkdir(this.paths.siteJobsRoot(type), { recursive: true });
     await this.initialScan();
+    // The end of an upload counts as a change: its folder is synced after the usual debounce.
+    if (this.uploads) this.stopUploadWatch = this.uploads.onClosed((file) => this.onChange(file));
     const roots = jobTypes.map((type) => this.paths.siteJobsRoot(type));
     this.watcher = watch(roots, { ignoreInitial: true, depth: 8, followSymlinks: false });
     this.watcher.on("all", (_event, changed) => this.onChange(changed));
@@ -53,6 +59,7 @@ export class SiteWatcher {
   }
 
   async stop(): Promise<void> {
+    this.stopUploadWatch();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.watcher?.close();
@@ -94,7 +101,7 @@ export class SiteWatcher {
         setTimeout(() => {
           this.timers.delete(key);
           const previous = this.syncing.get(key) ?? Promise.resolve();
-          const next = previous.then(() => this.sync(type, name, { startup: false }));
+          const next = previous.then(() => this.syncUnlessUploading(type, name));
           this.syncing.set(key, next);
           void next.finally(() => {
             if (this.syncing.get(key) === next) this.syncing.delete(key);
@@ -117,6 +124,15 @@ export class SiteWatcher {
       { type, folder: path.join(this.paths.siteJobsRoot(type), name), reason: nameProblem(name) },
       "a folder in the site is not a job: its name cannot be a job name; rename it to install it",
     );
+  }
+
+  /** Installs the folder unless an upload into it is open: its end schedules the folder again. */
+  private async syncUnlessUploading(type: JobType, name: string): Promise<void> {
+    if (this.uploads?.busy(this.paths.siteJob(type, name))) {
+      this.log.debug({ type, name }, "job folder still being uploaded: installed when the upload ends");
+      return;
+    }
+    await this.sync(type, name, { startup: false });
   }
 
   private async sync(type: JobType, name: string, { startup }: { startup: boolean }): Promise<void> {
