@@ -33,10 +33,12 @@ import { Scheduler } from "./schedules/scheduler.ts";
 import { FtpService } from "./ftp/ftp-server.ts";
 import { InstanceRegistry } from "./instances/instance-registry.ts";
 import { LostInstances } from "./instances/lost-instances.ts";
+import { RunCancels } from "./runs/run-cancels.ts";
+import { closeLostRunLog } from "./runs/stored-log.ts";
 import { createClusterSignals, type ClusterSignals } from "./instances/signals.ts";
 import { PgStore } from "./store/postgres.ts";
 import { openStore } from "./store/open-store.ts";
-import { HookEvent, JobType, RunStatus, type Store } from "./store/types.ts";
+import { HookEvent, JobType, RunStatus, type RunRecord, type Store } from "./store/types.ts";
 
 /**
  * An instance id that stays the same across restarts of a host on one machine and data folder,
@@ -105,6 +107,8 @@ export class Host {
   /** This process's row in the store's instances, and the closing of dead instances' runs. */
   readonly instances: InstanceRegistry;
   private readonly lostInstances: LostInstances;
+  /** Cancel from any instance, and of runs asked to cancel elsewhere. */
+  private readonly cancels: RunCancels;
   readonly logHub = new HostLogHub();
   private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
@@ -171,14 +175,9 @@ export class Host {
       jobs: this.registry,
       scheduler: this.scheduler,
     });
-    // Kudu's web hooks get the run JSON, with URLs built from the address this host listens on.
-    this.runner.on("finished", (run) => {
-      const json = runJson(this.config.publicUrl ?? this.url, run);
-      this.hooks.notify(run, json, HookEvent.TriggeredJobFinished);
-      // Azure Scheduler's error action: a separate event for runs that did not succeed.
-      if (run.status === RunStatus.Failed || run.status === RunStatus.Aborted) {
-        this.hooks.notify(run, json, HookEvent.TriggeredJobFailed);
-      }
+    // Once per run: by the instance that recorded its end (not if another closed it first).
+    this.runner.on("finished", (run, recorded) => {
+      if (recorded) this.notifyHooks(run);
     });
     // FTP uploads still open: the watcher installs a job folder only once they have all closed.
     const uploads = new SiteUploads();
@@ -207,8 +206,36 @@ export class Host {
     });
     this.lostInstances = new LostInstances({
       ...instanceDeps,
-      onLost: (run) => this.scheduler.runEndedElsewhere(run),
+      onLost: (run) => this.runLost(run),
     });
+    this.cancels = new RunCancels({
+      store: this.store,
+      signals: this.signals,
+      runner: this.runner,
+      instanceId: this.instanceId,
+      instanceTimeoutMs: config.instanceTimeoutSec * 1000,
+      closeLostRuns: () => this.lostInstances.sweep(),
+      log: this.log,
+    });
+  }
+
+  /** Kudu's web hooks get the run JSON, with URLs built from the address this host listens on. */
+  private notifyHooks(run: RunRecord): void {
+    const json = runJson(this.config.publicUrl ?? this.url, run);
+    this.hooks.notify(run, json, HookEvent.TriggeredJobFinished);
+    // Azure Scheduler's error action: a separate event for runs that did not succeed.
+    if (run.status === RunStatus.Failed || run.status === RunStatus.Aborted) {
+      this.hooks.notify(run, json, HookEvent.TriggeredJobFailed);
+    }
+  }
+
+  /** A run of a dead instance this instance closed: the end of its log, its web hooks, its retry. */
+  private async runLost(run: RunRecord): Promise<void> {
+    await closeLostRunLog(this, run).catch((error: unknown) =>
+      this.log.warn({ err: error, job: run.jobName, run: run.id }, "could not end the log of a lost run"),
+    );
+    this.notifyHooks(run);
+    this.scheduler.runEndedElsewhere(run);
   }
 
   /** The HTTP app, built on first use (tests inject requests into it without listening). */
@@ -218,6 +245,7 @@ export class Host {
       paths: this.paths,
       registry: this.registry,
       runner: this.runner,
+      cancels: this.cancels,
       continuous: this.supervisor,
       schedules: this.scheduler,
       credentials: this.credentials,
@@ -281,6 +309,7 @@ export class Host {
     await this.scheduler.start(recovered.aborted);
     // The scheduler listens: runs of dead instances closed from now on are retried.
     this.lostInstances.start();
+    this.cancels.start();
     await this.instances.beat();
     this.state = "started";
   }
@@ -302,6 +331,7 @@ export class Host {
       // A deployment in progress restarts the watcher when it ends: let it end first.
       await this.deployer.stop();
       await this.watcher.stop();
+      this.cancels.stop();
       await this.lostInstances.stop();
       await this.scheduler.stop();
       this.log.debug("stopping: folder watcher and scheduler stopped");

@@ -7,6 +7,8 @@ import { JobProcess, type JobProcessResult } from "../runs/job-process.ts";
 import { LogWriter } from "../runs/log-writer.ts";
 import { JobType, type JobRecord } from "../store/types.ts";
 import { RestartBackoff } from "./backoff.ts";
+import { detailedStatus, summarizeStatus } from "./cluster-status.ts";
+import { ContinuousCluster } from "./continuous-cluster.ts";
 import { freeLoopbackPort } from "./free-port.ts";
 
 export const ContinuousStatus = {
@@ -16,6 +18,8 @@ export const ContinuousStatus = {
   PendingRestart: "PendingRestart",
   Stopping: "Stopping",
   Stopped: "Stopped",
+  /** A singleton job that runs on another instance (the holder of its lease). */
+  InactiveInstance: "InactiveInstance",
 } as const;
 export type ContinuousStatus = (typeof ContinuousStatus)[keyof typeof ContinuousStatus];
 
@@ -48,6 +52,8 @@ interface Supervised {
   redeployTimer: NodeJS.Timeout | null;
   /** Operations on one job run one after the other. */
   queue: Promise<void>;
+  /** This instance holds the job's singleton lease (several instances only). */
+  leaseHeld: boolean;
 }
 
 /**
@@ -60,10 +66,26 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
   private readonly jobs = new Map<string, Supervised>();
   private state: "new" | "started" | "stopping" | "stopped" = "new";
   private readonly shortId: string;
+  /** Statuses, desired states and singleton leases shared with other instances (PostgreSQL only). */
+  private readonly cluster: ContinuousCluster | null;
 
   constructor(private readonly deps: HostDeps) {
     super();
     this.shortId = deps.instanceId.slice(0, 6);
+    this.cluster = deps.config.database
+      ? new ContinuousCluster({
+          store: deps.store.continuous,
+          signals: deps.signals,
+          instanceId: deps.instanceId,
+          timeoutMs: deps.config.instanceTimeoutSec * 1000,
+          log: deps.log,
+          reconcile: () => this.reconcile(),
+          othersChanged: (name) => {
+            const entry = this.jobs.get(name);
+            if (entry) this.emit("status", name, this.view(entry.job).status as ContinuousStatus);
+          },
+        })
+      : null;
     deps.registry.on("deployed", (job) => {
       if (job.type === JobType.Continuous && this.state === "started") this.onDeployed(job);
     });
@@ -77,20 +99,25 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
       const entry = this.entry(job);
       if (job.desiredState === "running") this.enqueue(entry, () => this.launch(entry));
     }
+    this.cluster?.start();
   }
 
   /** Stops every job gracefully, in parallel; nothing restarts afterwards. */
   async stop(reason: string): Promise<void> {
     if (this.state === "stopping" || this.state === "stopped") return;
     this.state = "stopping";
+    await this.cluster?.stop();
     await Promise.all(
       [...this.jobs.values()].map(async (entry) => {
         this.clearTimers(entry);
         await entry.queue;
         await this.halt(entry, this.graceMs(entry.job), reason);
+        // Another instance takes the singleton over now, not when the lease expires.
+        await this.releaseLease(entry);
         await entry.log.close();
       }),
     );
+    await this.cluster?.flush();
     this.state = "stopped";
   }
 
@@ -109,9 +136,15 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
     const status =
       entry?.status ??
       (job.desiredState === "running" ? ContinuousStatus.Initializing : ContinuousStatus.Stopped);
+    // Several instances: one line per live instance, and a status summing them up.
+    const lines = this.cluster?.statusesOf(job.name, status) ?? [
+      { instanceId: this.deps.instanceId, status },
+    ];
     return {
-      status,
-      detailed_status: `${this.shortId} - ${status}`,
+      status: summarizeStatus(lines),
+      detailed_status: lines.length === 1 ? `${this.shortId} - ${status}` : detailedStatus(lines),
+      /** Ours: this instance's own status (`status` sums up every instance's). */
+      instance_status: status,
       desired_state: job.desiredState,
       pid: entry?.process?.pid ?? null,
       port: entry?.process ? entry.port : null,
@@ -132,25 +165,90 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
       );
     }
     const job = await this.deps.registry.setDesiredState(JobType.Continuous, name, "running");
-    const entry = this.entry(job);
-    entry.job = job;
-    entry.backoff.reset();
-    await this.enqueue(entry, async () => {
-      if (!entry.process && this.state === "started") {
-        this.clearTimers(entry);
-        await this.launch(entry);
-      }
-    });
+    await this.applyDesiredState(this.entry(job), job, "started on request");
+    await this.cluster?.notify(name);
     return job;
   }
 
   async stopJob(name: string): Promise<JobRecord> {
     const job = await this.deps.registry.setDesiredState(JobType.Continuous, name, "stopped");
-    const entry = this.entry(job);
-    entry.job = job;
-    this.clearTimers(entry);
-    await this.enqueue(entry, () => this.halt(entry, this.graceMs(job), "stopped on request"));
+    await this.applyDesiredState(this.entry(job), job, "stopped on request");
+    await this.cluster?.notify(name);
     return job;
+  }
+
+  /** Starts or stops the job here as its desired state says (set here or on another instance). */
+  private async applyDesiredState(entry: Supervised, job: JobRecord, reason: string): Promise<void> {
+    entry.job = job;
+    if (job.desiredState === "running") {
+      entry.backoff.reset();
+      await this.enqueue(entry, async () => {
+        if (!entry.process && this.state === "started") {
+          this.clearTimers(entry);
+          await this.launch(entry);
+        }
+      });
+      return;
+    }
+    this.clearTimers(entry);
+    await this.enqueue(entry, async () => {
+      await this.halt(entry, this.graceMs(job), reason);
+      await this.releaseLease(entry);
+    });
+  }
+
+  /**
+   * Several instances, every couple of seconds (sooner after a signal): applies desired states set
+   * elsewhere, forgets jobs removed elsewhere, renews the singleton leases held here, and takes
+   * over those whose holder is gone.
+   */
+  private async reconcile(): Promise<void> {
+    if (this.state !== "started" || !this.cluster) return;
+    const stored = new Map((await this.deps.registry.list(JobType.Continuous)).map((j) => [j.name, j]));
+    for (const entry of [...this.jobs.values()]) {
+      if (this.state !== "started") return;
+      const name = entry.job.name;
+      const job = stored.get(name);
+      if (!job) {
+        void this.removeJob(name);
+        continue;
+      }
+      if (job.desiredState !== entry.job.desiredState) {
+        void this.applyDesiredState(
+          entry,
+          job,
+          `${job.desiredState === "running" ? "started" : "stopped"} on another instance`,
+        );
+        continue;
+      }
+      if (job.desiredState !== "running") continue;
+      if (!job.settings.is_singleton) {
+        if (entry.leaseHeld) await this.releaseLease(entry);
+        continue;
+      }
+      if (entry.leaseHeld) {
+        if (await this.cluster.acquire(name)) continue;
+        // Not renewed in time (the database out of reach…): another instance may run it by now.
+        entry.leaseHeld = false;
+        entry.log.write("SYS WARN", "Singleton lease lost to another instance; stopping here");
+        this.clearTimers(entry);
+        this.enqueue(entry, async () => {
+          await this.halt(entry, this.graceMs(entry.job), "singleton lease lost");
+          this.setStatus(entry, ContinuousStatus.InactiveInstance);
+        });
+      } else if (!entry.process && entry.status === ContinuousStatus.InactiveInstance) {
+        if (await this.cluster.acquire(name)) {
+          entry.leaseHeld = true;
+          this.enqueue(entry, () => this.launch(entry));
+        }
+      }
+    }
+  }
+
+  private async releaseLease(entry: Supervised): Promise<void> {
+    if (!entry.leaseHeld || !this.cluster) return;
+    entry.leaseHeld = false;
+    await this.cluster.release(entry.job.name);
   }
 
   /** The job is being deleted: stop its process now and forget it. */
@@ -161,6 +259,7 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
     await this.enqueue(entry, () => this.halt(entry, 0, "job deleted"));
     await entry.log.close();
     this.jobs.delete(name);
+    await this.cluster?.forget(name);
   }
 
   port(name: string): number | null {
@@ -225,8 +324,10 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
         nextRestartAt: null,
         redeployTimer: null,
         queue: Promise.resolve(),
+        leaseHeld: false,
       };
       this.jobs.set(job.name, entry);
+      this.cluster?.report(job.name, entry.status);
     }
     return entry;
   }
@@ -242,7 +343,17 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
   private setStatus(entry: Supervised, status: ContinuousStatus, detail?: string): void {
     entry.status = status;
     entry.log.write("SYS INFO", `Status changed to ${status}${detail ? ` (${detail})` : ""}`);
-    this.emit("status", entry.job.name, status);
+    this.statusChanged(entry);
+  }
+
+  /** Live events, and this instance's row in the store when there are several. */
+  private statusChanged(entry: Supervised): void {
+    this.cluster?.report(entry.job.name, entry.status);
+    this.emit(
+      "status",
+      entry.job.name,
+      this.cluster ? (this.view(entry.job).status as ContinuousStatus) : entry.status,
+    );
   }
 
   private graceMs(job: JobRecord): number {
@@ -265,6 +376,16 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
         this.setStatus(entry, ContinuousStatus.Stopped, "WebJobs are stopped (WEBJOBS_STOPPED)");
       }
       return;
+    }
+    if (this.cluster && job.settings.is_singleton) {
+      // One instance at a time: the holder of the lease; the others wait, InactiveInstance.
+      entry.leaseHeld = await this.cluster.acquire(job.name);
+      if (!entry.leaseHeld) {
+        if (entry.status !== ContinuousStatus.InactiveInstance) {
+          this.setStatus(entry, ContinuousStatus.InactiveInstance, "a singleton running on another instance");
+        }
+        return;
+      }
     }
     entry.nextRestartAt = null;
     this.setStatus(entry, ContinuousStatus.Starting);
@@ -293,6 +414,8 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
       entry.startError = message;
       entry.log.write("SYS ERR ", message);
       this.setStatus(entry, ContinuousStatus.Stopped, "cannot start");
+      // Another instance may be able to start it (an interpreter installed there).
+      await this.releaseLease(entry);
     }
   }
 
@@ -324,7 +447,7 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
     }
     entry.status = ContinuousStatus.PendingRestart;
     entry.nextRestartAt = new Date(Date.now() + delay);
-    this.emit("status", entry.job.name, entry.status);
+    this.statusChanged(entry);
     entry.restartTimer = setTimeout(() => {
       entry.restartTimer = null;
       entry.restarts += 1;

@@ -16,7 +16,7 @@ export interface LostInstancesDeps {
   timeoutMs: number;
   log: Logger;
   /** A run of a dead instance this instance closed (the scheduler retries it if its policy says so). */
-  onLost: (run: RunRecord) => void;
+  onLost: (run: RunRecord) => void | Promise<void>;
 }
 
 /**
@@ -60,7 +60,7 @@ export class LostInstances {
           { job: run.jobName, run: run.id, instance: run.instanceId },
           "run of a dead instance closed as Aborted (instance lost)",
         );
-        this.deps.onLost(run);
+        await this.deps.onLost(run);
       }
       if (++this.turns % PRUNE_EVERY_TURNS === 0) await store.instances.pruneInstances(FORGET_AFTER_MS);
     } catch (error) {

@@ -85,7 +85,8 @@ export class HostMetrics {
     perContinuousJob(
       "webjobs_continuous_running",
       "1 when the continuous job's process runs on this instance, else 0",
-      (view) => (view.status === "Running" ? 1 : 0),
+      // Its own status here: `status` sums up every instance's.
+      (view) => ((view.instance_status ?? view.status) === "Running" ? 1 : 0),
     );
     perContinuousJob(
       "webjobs_continuous_restarts",

@@ -1,7 +1,7 @@
 import { conflictAs, maybeDate, num, text, type Queryable, type Row } from "./postgres-db.ts";
 import { activeRunStatuses, type RunPatch, type RunQuery, type RunRecord } from "./types.ts";
 
-const runColumns: Record<keyof RunPatch, string> = {
+export const runColumns: Record<keyof RunPatch, string> = {
   status: "status",
   reason: "reason",
   trigger: "trigger",
@@ -22,7 +22,7 @@ const runColumns: Record<keyof RunPatch, string> = {
 /** `status IN ('Initializing', 'Running')`: the literal list the partial unique index is built on. */
 const ACTIVE = `(${activeRunStatuses.map((s) => `'${s}'`).join(", ")})`;
 
-function runFromRow(row: Row): RunRecord {
+export function runFromRow(row: Row): RunRecord {
   return {
     jobName: row.job_name as string,
     id: row.id as string,

@@ -56,7 +56,9 @@ export class SqliteContinuousStore implements ContinuousStore {
   }
 
   async releaseSingletonLease(jobName: string, instanceId: string): Promise<void> {
-    this.db.prepare("DELETE FROM singleton_leases WHERE job_name = ? AND holder = ?").run(jobName, instanceId);
+    this.db
+      .prepare("DELETE FROM singleton_leases WHERE job_name = ? AND holder = ?")
+      .run(jobName, instanceId);
   }
 
   async singletonLeaseHolder(jobName: string): Promise<string | null> {

@@ -8,6 +8,7 @@ import { SqliteAppSettingsStore } from "./sqlite-app-settings.ts";
 import { SqliteAuditStore } from "./sqlite-audit.ts";
 import { SqliteAuthStore } from "./sqlite-auth.ts";
 import { SqliteInstanceStore } from "./sqlite-instances.ts";
+import { SqliteRunClaims } from "./sqlite-claims.ts";
 import { SqlitePackageStore } from "./sqlite-packages.ts";
 import { SqliteRemoteRunStore } from "./sqlite-remote-runs.ts";
 import { SqliteContinuousStore } from "./sqlite-continuous.ts";
@@ -29,7 +30,7 @@ import {
 
 type Row = Record<string, unknown>;
 
-const runColumns: Record<keyof RunPatch, string> = {
+export const runColumns: Record<keyof RunPatch, string> = {
   status: "status",
   reason: "reason",
   trigger: "trigger",
@@ -55,7 +56,7 @@ const fireColumns: Record<keyof FirePatch, string> = {
   retryAt: "retry_at",
 };
 
-const toDb = (value: unknown): unknown => (value instanceof Date ? value.getTime() : value);
+export const toDb = (value: unknown): unknown => (value instanceof Date ? value.getTime() : value);
 const date = (value: unknown): Date => new Date(Number(value));
 const maybeDate = (value: unknown): Date | null => (value == null ? null : date(value));
 
@@ -160,7 +161,7 @@ function jobFromRow(row: Row): JobRecord {
   };
 }
 
-function runFromRow(row: Row): RunRecord {
+export function runFromRow(row: Row): RunRecord {
   return {
     jobName: row.job_name as string,
     id: row.id as string,
@@ -189,6 +190,7 @@ export class SqliteStore implements Store {
   readonly appSettings: SqliteAppSettingsStore;
   readonly audit: SqliteAuditStore;
   readonly instances: SqliteInstanceStore;
+  readonly claims: SqliteRunClaims;
   readonly packages: SqlitePackageStore;
   readonly remoteRuns: SqliteRemoteRunStore;
   readonly continuous: SqliteContinuousStore;
@@ -204,6 +206,7 @@ export class SqliteStore implements Store {
     this.appSettings = new SqliteAppSettingsStore(this.db);
     this.audit = new SqliteAuditStore(this.db);
     this.instances = new SqliteInstanceStore(this.db);
+    this.claims = new SqliteRunClaims(this.db);
     this.packages = new SqlitePackageStore(this.db);
     this.remoteRuns = new SqliteRemoteRunStore(this.db);
     this.continuous = new SqliteContinuousStore(this.db);

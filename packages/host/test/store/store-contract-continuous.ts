@@ -91,7 +91,9 @@ export function continuousContract(
 
     it("lets exactly one of several instances racing for a free lease take it", async () => {
       const ids = ["i1", "i2", "i3", "i4", "i5"];
-      const won = await Promise.all(ids.map((id) => store.continuous.acquireSingletonLease("race", id, LONG)));
+      const won = await Promise.all(
+        ids.map((id) => store.continuous.acquireSingletonLease("race", id, LONG)),
+      );
       expect(won.filter(Boolean)).toHaveLength(1);
       expect(await store.continuous.singletonLeaseHolder("race")).toBe(ids[won.indexOf(true)]);
     });
