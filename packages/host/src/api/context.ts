@@ -10,6 +10,7 @@ import type { HostLogHub } from "../deploy/host-log-hub.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostMetrics } from "../metrics/metrics.ts";
 import type { HostPaths } from "../paths.ts";
+import type { RunCancels } from "../runs/run-cancels.ts";
 import type { TriggeredRunner } from "../runs/runner.ts";
 import type { ScheduleView } from "../schedules/scheduler.ts";
 import type { JobRecord, Store } from "../store/types.ts";
@@ -37,6 +38,8 @@ export interface ApiContext {
   paths: HostPaths;
   registry: JobRegistry;
   runner: TriggeredRunner;
+  /** Cancels a run going on any instance. */
+  cancels: Pick<RunCancels, "cancel">;
   continuous: ContinuousControl;
   schedules: ScheduleControl;
   credentials: Credentials;

@@ -1,8 +1,11 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { followFile } from "../runs/log-follow.ts";
+import { followStoredLog, readStoredLog } from "../runs/stored-log.ts";
+import type { Store } from "../store/types.ts";
 import { onStreamEnd } from "./live/stream-end.ts";
 
 /**
@@ -25,7 +28,44 @@ export async function sendLog(
       .header("content-length", info.size)
       .send(createReadStream(file));
   }
+  return streamEvents(request, reply, (signal, onChunk) =>
+    followFile(file, { fromStart: true, isDone, signal }, onChunk),
+  );
+}
 
+/**
+ * Serves the log of a run of another instance from the store (what that instance shipped), as
+ * `sendLog` serves a file: plain text, or Server-Sent Events following it until the run ends.
+ */
+export async function sendStoredRunLog(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  store: Store,
+  jobName: string,
+  runId: string,
+): Promise<FastifyReply> {
+  const wantsStream = (request.headers.accept ?? "").includes("text/event-stream");
+  if (!wantsStream) {
+    const chunks = readStoredLog(store, jobName, runId);
+    const first = await chunks.next();
+    if (first.done) throw new WebJobsError(ErrorCode.NotFound, "This log does not exist (yet).");
+    async function* all(): AsyncGenerator<string> {
+      yield first.value as string;
+      yield* chunks;
+    }
+    return reply.type("text/plain; charset=utf-8").send(Readable.from(all()));
+  }
+  return streamEvents(request, reply, (signal, onChunk) =>
+    followStoredLog(store, jobName, runId, { signal }, onChunk),
+  );
+}
+
+/** Writes what `follow` hands over as one `data:` event per line, then an `end` event. */
+async function streamEvents(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  follow: (signal: AbortSignal, onChunk: (text: string) => void) => Promise<void>,
+): Promise<FastifyReply> {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -39,7 +79,7 @@ export async function sendLog(
   // A comment line every 15 s keeps proxies from closing an idle stream.
   const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
   try {
-    await followFile(file, { fromStart: true, isDone, signal: abort.signal }, (text) => {
+    await follow(abort.signal, (text) => {
       for (const line of text.split("\n")) {
         if (line.length > 0) res.write(`data: ${line.replace(/\r/g, "")}\n\n`);
       }

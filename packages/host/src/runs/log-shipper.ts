@@ -77,7 +77,10 @@ export class LogShipper {
     if (this.pending.length === 0) return null;
     let taken = 0;
     let bytes = 0;
-    while (taken < this.pending.length && (taken === 0 || bytes + this.pending[taken]!.length <= CHUNK_BYTES)) {
+    while (
+      taken < this.pending.length &&
+      (taken === 0 || bytes + this.pending[taken]!.length <= CHUNK_BYTES)
+    ) {
       bytes += this.pending[taken]!.length;
       taken += 1;
     }

@@ -37,7 +37,8 @@ export class SqliteRemoteRunStore implements RemoteRunStore {
   }
 
   async appendLogChunk(jobName: string, runId: string, seq: number, text: string): Promise<void> {
-    if (!Number.isInteger(seq) || seq < 1) throw new Error(`A log chunk's seq must be 1 or more, got ${seq}.`);
+    if (!Number.isInteger(seq) || seq < 1)
+      throw new Error(`A log chunk's seq must be 1 or more, got ${seq}.`);
     this.db
       .prepare(
         `INSERT INTO run_log_chunks (job_name, run_id, seq, text) SELECT @jobName, @runId, @seq, @text

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../context.ts";
 import { baseUrl, runJson, runUrl, sendWithEtag } from "../kudu-json.ts";
-import { sendLog } from "../log-stream.ts";
+import { sendLog, sendStoredRunLog } from "../log-stream.ts";
 import { nameParams, runParams } from "./schemas.ts";
 
 const tags = ["triggered"];
@@ -63,7 +63,11 @@ export function triggeredRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const { name, id } = request.params;
-      await runner.requireRun(name, id);
+      const run = await runner.requireRun(name, id);
+      // A run of another instance (several on PostgreSQL): its log as that instance shipped it.
+      if (run.instanceId !== ctx.instanceId && ctx.store.remoteRuns.shared) {
+        return sendStoredRunLog(request, reply, ctx.store, name, id);
+      }
       return sendLog(request, reply, ctx.paths.runLog(name, id), async () => !runner.isRunningRun(name, id));
     },
   );
@@ -77,9 +81,10 @@ export function triggeredRoutes(app: FastifyInstance, ctx: ApiContext): void {
         params: runParams,
       },
     },
-    async (request) => {
-      const run = await runner.cancel(request.params.name, request.params.id);
-      return runJson(baseUrl(request), run);
+    async (request, reply) => {
+      // From any instance; 202 when a run going elsewhere has not ended within the wait.
+      const { run, ended } = await ctx.cancels.cancel(request.params.name, request.params.id);
+      return reply.code(ended ? 200 : 202).send(runJson(baseUrl(request), run));
     },
   );
 
