@@ -5,6 +5,7 @@ import { continuousContract } from "./store-contract-continuous.ts";
 import { instancesContract } from "./store-contract-instances.ts";
 import { packagesContract } from "./store-contract-packages.ts";
 import { recordsContract } from "./store-contract-records.ts";
+import { remoteRunsContract } from "./store-contract-remote-runs.ts";
 import { sharedStateContract } from "./store-contract-shared-state.ts";
 
 /**
@@ -20,6 +21,8 @@ export function storeContract(
   recordsContract(name, open);
   // Instances, heartbeats and the runs of dead instances: in their own file.
   instancesContract(name, open);
+  // Cancel requests and shipped run logs: in their own file.
+  remoteRunsContract(name, open);
   // Job packages by content hash, and a desired state changed alone: in their own file.
   packagesContract(name, open);
   sharedStateContract(name, open);
