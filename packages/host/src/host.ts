@@ -37,6 +37,8 @@ import { RunCancels } from "./runs/run-cancels.ts";
 import { closeLostRunLog } from "./runs/stored-log.ts";
 import { createClusterSignals, type ClusterSignals } from "./instances/signals.ts";
 import { PgStore } from "./store/postgres.ts";
+import { JobFeed } from "./packages/job-feed.ts";
+import { LocalPackages } from "./packages/local-packages.ts";
 import { openStore } from "./store/open-store.ts";
 import { HookEvent, JobType, RunStatus, type RunRecord, type Store } from "./store/types.ts";
 
@@ -109,6 +111,8 @@ export class Host {
   private readonly lostInstances: LostInstances;
   /** Cancel from any instance, and of runs asked to cancel elsewhere. */
   private readonly cancels: RunCancels;
+  /** Deploys, removals and desired states made through other instances, followed here. */
+  private readonly jobFeed: JobFeed | null;
   readonly logHub = new HostLogHub();
   private readonly dataLock: DataLock;
   private app: FastifyInstance | null = null;
@@ -141,6 +145,20 @@ export class Host {
       maxEntries: config.zipMaxEntries,
       maxUnpackedBytes: config.zipMaxUnpackedBytes,
     });
+    // Several instances (PostgreSQL): each version stored as a package for the others, and the
+    // changes made through them followed here. One machine (SQLite): neither.
+    if (this.store instanceof PgStore) {
+      this.registry.packages = new LocalPackages(this.store, this.paths, this.log);
+    }
+    this.jobFeed = this.registry.packages
+      ? new JobFeed({
+          store: this.store,
+          registry: this.registry,
+          packages: this.registry.packages,
+          signals: this.signals,
+          log: this.log,
+        })
+      : null;
     this.containment = new Containment({
       instanceId: this.instanceId,
       mode: config.containment,
@@ -303,6 +321,8 @@ export class Host {
     }
     // Like the HTTP port: a refused or taken FTP port stops the host before any job starts.
     if (listen) await this.ftp.start();
+    // Versions installed elsewhere are fetched and published before the watcher looks at the site.
+    await this.jobFeed?.start();
     await this.deployer.start();
     await this.watcher.start();
     await this.supervisor.start();
@@ -331,6 +351,7 @@ export class Host {
       // A deployment in progress restarts the watcher when it ends: let it end first.
       await this.deployer.stop();
       await this.watcher.stop();
+      await this.jobFeed?.stop();
       this.cancels.stop();
       await this.lostInstances.stop();
       await this.scheduler.stop();

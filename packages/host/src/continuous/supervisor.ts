@@ -392,6 +392,8 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
     const shutdownFile = this.shutdownFile(job.name);
     rmSync(shutdownFile, { force: true });
     try {
+      // Several instances: a version installed through another one may still be on its way here.
+      await this.deps.registry.ensureVersion(job);
       entry.port = await freeLoopbackPort();
       const process = JobProcess.start({
         ...this.deps,

@@ -6,21 +6,26 @@ import { fingerprintDir } from "./fingerprint.ts";
 import path from "node:path";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import type { HostPaths } from "../paths.ts";
+import type { LocalPackages } from "../packages/local-packages.ts";
 import type { JobRecord, JobType, Store } from "../store/types.ts";
 import { installPackage, type PackageSource } from "./install.ts";
 import { validateJobName } from "./names.ts";
 import { parseSettings, type JobSettings } from "./settings.ts";
 import type { ZipLimits } from "./zip.ts";
 
+/**
+ * Events of the jobs. `elsewhere` is true when the change was made through another instance and
+ * this one only follows it (see JobFeed): the version is in place here, nothing is written again.
+ */
 export interface RegistryEvents {
   /** A job was deployed or changed (new version or settings). */
-  deployed: [job: JobRecord, previous: JobRecord | null];
+  deployed: [job: JobRecord, previous: JobRecord | null, elsewhere?: boolean];
   /** A job is about to be removed: stop whatever runs it. Listeners may return a promise. */
   removing: [type: JobType, name: string];
   /** A job was removed (after its code, data and history are gone). */
-  removed: [type: JobType, name: string];
+  removed: [type: JobType, name: string, elsewhere?: boolean];
   /** A job's desired state (running / stopped) changed. */
-  desiredState: [job: JobRecord];
+  desiredState: [job: JobRecord, elsewhere?: boolean];
 }
 
 /** Tells which versions are in use by live processes, so they are not deleted under them. */
@@ -36,6 +41,11 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
   versionsInUse: VersionsInUse = () => new Set();
   /** Why a job's schedule (settings.job `schedule`, `time_zone`, run policies) is invalid, or null. */
   scheduleProblem: (settings: JobSettings) => string | null = () => null;
+  /**
+   * Several instances (PostgreSQL): every version is stored as a package for the others, and what
+   * this instance published in its site folder is remembered locally. Null on one machine.
+   */
+  packages: LocalPackages | null = null;
 
   constructor(
     private readonly store: Store,
@@ -89,6 +99,8 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
         if (sourceFingerprint === null)
           throw new WebJobsError(ErrorCode.NotFound, `The folder of ${type} job '${name}' is gone.`);
         if (previous?.sourceFingerprint === sourceFingerprint) return previous;
+        // The folder this instance wrote for a version deployed through another one: not an edit.
+        if (previous && this.packages?.isOwnSiteFolder(type, name, sourceFingerprint)) return previous;
       }
       const installed = await installPackage(
         this.paths,
@@ -126,11 +138,14 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
       };
       let published = false;
       try {
+        // Stored before the job row names it: an instance that sees the row can fetch it.
+        if (this.packages) job.packageHash = await this.packages.storeVersion(installed.dir);
         if (options.publishSite !== false) {
           job.sourceFingerprint = await this.publishSite(type, name, installed.dir);
           published = true;
         }
         await this.store.upsertJob(job);
+        await this.packages?.recordPublished(type, name, job.version, job.sourceFingerprint);
       } catch (error) {
         // Not recorded: keep nothing of it, and give the site folder back its previous content.
         await this.discardInstall(type, name, installed.dir, previous, published);
@@ -138,8 +153,63 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
       }
       this.emit("deployed", job, previous);
       await this.collectVersions(type, name);
+      this.packages?.prune();
       return job;
     });
+  }
+
+  /** Brings the job's version into this machine's version cache (several instances), else nothing. */
+  async ensureVersion(job: JobRecord): Promise<void> {
+    await this.packages?.ensureVersion(job);
+  }
+
+  /**
+   * Follows a change made through another instance (JobFeed): a new version is fetched into the
+   * local cache and published in this machine's site folder, then `deployed` is emitted so the
+   * scheduler and the supervisor act; a job gone from the store is removed from this machine. No
+   * install and no store write: the instance that received the deploy made them.
+   */
+  async follow(type: JobType, name: string, previous: JobRecord | null): Promise<void> {
+    const packages = this.packages;
+    if (!packages) return;
+    await this.withLock(type, name, async () => {
+      const job = await this.store.getJob(type, name);
+      if (!job) {
+        if (packages.publishedVersion(type, name) !== null) await this.dropLocal(type, name);
+        return;
+      }
+      if (packages.publishedVersion(type, name) === job.version) return;
+      if (
+        packages.publishedVersion(type, name) === null &&
+        existsSync(this.paths.version(type, name, job.version)) &&
+        existsSync(this.paths.siteJob(type, name))
+      ) {
+        // Installed here before this instance kept its record (an upgrade): the folder is as the
+        // store says; an edit made meanwhile is the watcher's to find.
+        await packages.recordPublished(type, name, job.version, job.sourceFingerprint);
+        return;
+      }
+      await packages.ensureVersion(job);
+      const fingerprint = await this.publishSite(type, name, this.paths.version(type, name, job.version));
+      await packages.recordPublished(type, name, job.version, fingerprint);
+      this.emit("deployed", job, previous, true);
+      await this.collectVersions(type, name);
+    });
+  }
+
+  /** A desired state changed through another instance: this one's supervisor follows it. */
+  followDesiredState(job: JobRecord): void {
+    this.emit("desiredState", job, true);
+  }
+
+  /** Removes from this machine a job removed through another instance (the store has no row). */
+  private async dropLocal(type: JobType, name: string): Promise<void> {
+    await Promise.all(this.listeners("removing").map((listener) => listener(type, name)));
+    await rm(this.paths.siteJob(type, name), { recursive: true, force: true });
+    await rm(this.paths.versions(type, name), { recursive: true, force: true });
+    await rm(this.paths.jobData(type, name), { recursive: true, force: true });
+    await this.packages?.forget(type, name);
+    this.emit("removed", type, name, true);
   }
 
   /** Replaces `settings.job` by installing a copy of the current version with the new file. */
@@ -148,6 +218,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     const job = await this.require(type, name);
     const problem = type === "triggered" ? this.scheduleProblem(parsed) : null;
     if (problem) throw new WebJobsError(ErrorCode.BadSettings, problem);
+    await this.ensureVersion(job);
     const current = this.paths.version(type, name, job.version);
     await mkdir(this.paths.tmp, { recursive: true });
     const copy = path.join(this.paths.tmp, `settings-${name}-${Date.now()}`);
@@ -167,9 +238,9 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     desiredState: JobRecord["desiredState"],
   ): Promise<JobRecord> {
     return this.withLock(type, name, async () => {
-      const job = await this.require(type, name);
-      const updated = { ...job, desiredState, updatedAt: new Date() };
-      await this.store.upsertJob(updated);
+      // Only that column: a whole row written back could undo a deploy made through another instance.
+      const updated = await this.store.setJobDesiredState(type, name, desiredState, new Date());
+      if (!updated) throw new WebJobsError(ErrorCode.NotFound, `No ${type} job named '${name}'.`);
       this.emit("desiredState", updated);
       return updated;
     });
@@ -199,7 +270,9 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     await rm(this.paths.jobData(type, name), { recursive: true, force: true });
     if (type === "triggered") await this.store.deleteRuns(name);
     await this.store.deleteJob(type, name);
+    await this.packages?.forget(type, name);
     if (job) this.emit("removed", type, name);
+    this.packages?.prune();
     return job !== null;
   }
 
@@ -248,12 +321,15 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
   /** Writes the site folder again from the installed version (used when it went missing). */
   async republishSite(job: JobRecord): Promise<void> {
     await this.withLock(job.type, job.name, async () => {
+      await this.ensureVersion(job);
       const fingerprint = await this.publishSite(
         job.type,
         job.name,
         this.paths.version(job.type, job.name, job.version),
       );
-      await this.store.upsertJob({ ...job, sourceFingerprint: fingerprint });
+      // Several instances: this machine's folder is its own (the row keeps the deployer's).
+      if (this.packages) await this.packages.recordPublished(job.type, job.name, job.version, fingerprint);
+      else await this.store.upsertJob({ ...job, sourceFingerprint: fingerprint });
     });
   }
 

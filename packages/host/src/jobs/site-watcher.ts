@@ -148,6 +148,8 @@ export class SiteWatcher {
         return;
       }
       if (job && job.sourceFingerprint === fingerprint) return;
+      // This instance's copy of a version deployed through another one (several instances).
+      if (job && this.registry.packages?.isOwnSiteFolder(type, name, fingerprint)) return;
       const installed = await this.registry.deploy(
         type,
         name,

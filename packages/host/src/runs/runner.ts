@@ -291,6 +291,8 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     try {
       log.write("SYS INFO", "Status changed to Initializing");
       let lastActivity = Date.now();
+      // Several instances: a version installed through another one may still be on its way here.
+      await this.deps.registry.ensureVersion(job);
       const process = JobProcess.start({
         ...this.deps,
         job,
