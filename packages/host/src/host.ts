@@ -28,6 +28,7 @@ import { Containment } from "./runs/containment/containment.ts";
 import { ProcSampler } from "./runs/proc-sampler.ts";
 import { recoverAfterCrash } from "./runs/recovery.ts";
 import { TriggeredRunner } from "./runs/runner.ts";
+import { AssignedRuns } from "./runs/assigned-runs.ts";
 import { scheduleProblem } from "./schedules/job-schedule.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
 import { FtpService } from "./ftp/ftp-server.ts";
@@ -109,6 +110,8 @@ export class Host {
   /** This process's row in the store's instances, and the closing of dead instances' runs. */
   readonly instances: InstanceRegistry;
   private readonly lostInstances: LostInstances;
+  /** Runs other instances placed on this one (several instances on PostgreSQL). */
+  private readonly assignedRuns: AssignedRuns;
   /** Cancel from any instance, and of runs asked to cancel elsewhere. */
   private readonly cancels: RunCancels;
   /** Deploys, removals and desired states made through other instances, followed here. */
@@ -222,6 +225,14 @@ export class Host {
       url: () => this.config.publicUrl ?? this.url,
       activeRuns: () => this.runner.activeCount,
     });
+    this.assignedRuns = new AssignedRuns({
+      store: this.store,
+      signals: this.signals,
+      runner: this.runner,
+      instanceId: this.instanceId,
+      log: this.log,
+      clustered: config.database !== undefined,
+    });
     this.lostInstances = new LostInstances({
       ...instanceDeps,
       onLost: (run) => this.runLost(run),
@@ -327,6 +338,7 @@ export class Host {
     await this.watcher.start();
     await this.supervisor.start();
     await this.scheduler.start(recovered.aborted);
+    this.assignedRuns.start();
     // The scheduler listens: runs of dead instances closed from now on are retried.
     this.lostInstances.start();
     this.cancels.start();
@@ -354,6 +366,7 @@ export class Host {
       await this.jobFeed?.stop();
       this.cancels.stop();
       await this.lostInstances.stop();
+      await this.assignedRuns.stop();
       await this.scheduler.stop();
       this.log.debug("stopping: folder watcher and scheduler stopped");
       await Promise.all([this.runner.stopAll("host shut down"), this.supervisor.stop("host shut down")]);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FireOutcome, type FireRecord } from "../../src/schedules/types.ts";
 import { RunStatus, StoreConflictError, type RunRecord, type Store } from "../../src/store/types.ts";
 import { continuousContract } from "./store-contract-continuous.ts";
+import { claimsContract } from "./store-contract-claims.ts";
 import { instancesContract } from "./store-contract-instances.ts";
 import { packagesContract } from "./store-contract-packages.ts";
 import { recordsContract } from "./store-contract-records.ts";
@@ -21,6 +22,7 @@ export function storeContract(
   recordsContract(name, open);
   // Instances, heartbeats and the runs of dead instances: in their own file.
   instancesContract(name, open);
+  claimsContract(name, open);
   // Cancel requests and shipped run logs: in their own file.
   remoteRunsContract(name, open);
   // Job packages by content hash, and a desired state changed alone: in their own file.

@@ -1,0 +1,7 @@
+-- Runs placed on the least-loaded instance (issue 11): a run inserted for another instance waits,
+-- unclaimed, until that instance claims it (a conditional write, once) and starts its process.
+-- Runs an instance inserts for itself are claimed from the start, hence the default.
+ALTER TABLE runs ADD COLUMN claimed INTEGER NOT NULL DEFAULT 1;
+-- When the assigned instance claimed it (ms since the epoch); null for runs claimed at insert.
+ALTER TABLE runs ADD COLUMN claimed_at INTEGER;
+CREATE INDEX runs_unclaimed ON runs (instance_id) WHERE claimed = 0;
