@@ -7,7 +7,6 @@ import { splitArguments } from "../jobs/script.ts";
 import { JobType, RunStatus, StoreConflictError, type JobRecord, type RunRecord } from "../store/types.ts";
 import { JobProcess, type JobProcessResult } from "./job-process.ts";
 import { RUNS_CHANNEL } from "./assigned-runs.ts";
-import { RUNS_CHANNEL } from "./assigned-runs.ts";
 import { runIdFor } from "./kudu-format.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { LogWriter } from "./log-writer.ts";
@@ -43,8 +42,6 @@ interface ActiveRun {
 }
 
 const TRIGGERED_GRACE_SEC = 30;
-/** Run ids taken by other instances in a row before giving up (each try takes the next id). */
-const ID_TRIES = 100;
 /** Run ids taken by other instances in a row before giving up (each try takes the next id). */
 const ID_TRIES = 100;
 
@@ -128,80 +125,6 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     this.emit("status", { ...run });
     entry.finished = this.execute(job, entry, args);
     return { ...run };
-  }
-
-  /**
-   * Inserts the run. One machine: here, as always. Several instances: for the least-loaded live
-   * one (this one included, claimed at once then); a run id another instance took meanwhile makes
-   * this one take the next. Returns the other instance chosen, or null when the run is this one's.
-   */
-  private async insert(run: RunRecord): Promise<string | null> {
-    const { store, config, instanceId } = this.deps;
-    if (!config.database) {
-      await store.insertRun(run);
-      return null;
-    }
-    for (let attempt = 1; ; attempt++) {
-      const chosen = await store.claims.insertOnLeastLoaded(run, config.instanceTimeoutSec * 1000);
-      if (chosen) {
-        run.instanceId = chosen;
-        return chosen === instanceId ? null : chosen;
-      }
-      if (attempt >= ID_TRIES)
-        throw new Error(`No free run id for job '${run.jobName}' after ${ID_TRIES} tries`);
-      run.id = this.nextRunId(run.jobName);
-    }
-  }
-
-  /**
-   * Starts the process of a run another instance placed here and this one claimed. A job this
-   * instance does not have, or a host shutting down, ends the run at once with the reason.
-   */
-  async launchClaimed(claimed: RunRecord): Promise<void> {
-    const { registry, store, config, log } = this.deps;
-    const run = { ...claimed };
-    const name = run.jobName;
-    const job = await registry.get(JobType.Triggered, name);
-    // The index of one active run per job makes this rare: a request here lost the race for the
-    // job's run to this very run, and its entry is on its way out.
-    for (let waited = 0; this.active.has(name) && waited < 2000; waited += 20) await delay(20);
-    const refusal = !job
-      ? { status: RunStatus.Failed, reason: `Job '${name}' is not on instance '${run.instanceId}'.` }
-      : this.closed || config.stopped
-        ? { status: RunStatus.Aborted, reason: this.closed ? "host shut down" : "WebJobs are stopped" }
-        : this.active.has(name)
-          ? { status: RunStatus.Failed, reason: ALREADY_RUNNING }
-          : null;
-    if (!job || refusal) {
-      const ended: RunRecord = { ...run, ...refusal!, endTime: new Date() };
-      if (
-        await store.updateRun(name, run.id, {
-          status: ended.status,
-          reason: ended.reason,
-          endTime: ended.endTime,
-        })
-      )
-        this.emit("finished", ended, true);
-      log.warn({ job: name, run: run.id, reason: ended.reason }, "assigned run not started");
-      return;
-    }
-    if (run.version !== job.version) {
-      // This instance's copy of the job is the one that runs; the run says which.
-      run.version = job.version;
-      await store.updateRun(name, run.id, { version: job.version });
-    }
-    const entry: ActiveRun = {
-      run,
-      process: null,
-      abortReason: null,
-      graceMs: (job.settings.stopping_wait_time ?? TRIGGERED_GRACE_SEC) * 1000,
-      finished: Promise.resolve(run),
-    };
-    this.active.set(name, entry);
-    this.noteRunId(name, run.id);
-    mkdirSync(this.deps.paths.runDir(name, run.id), { recursive: true });
-    this.emit("status", { ...run });
-    entry.finished = this.execute(job, entry, splitArguments(run.arguments));
   }
 
   /**
@@ -483,12 +406,6 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     const last = this.lastIds.get(name);
     if (!last || id > last) this.lastIds.set(name, id);
   }
-
-  /** Ids of runs placed here by others count too: the next id this instance gives is after them. */
-  private noteRunId(name: string, id: string): void {
-    const last = this.lastIds.get(name);
-    if (!last || id > last) this.lastIds.set(name, id);
-  }
 }
 
 function outcome(
@@ -503,8 +420,6 @@ function outcome(
   if (result.signal) return { status: RunStatus.Failed, reason: `killed by signal ${result.signal}` };
   return { status: RunStatus.Failed, reason: `exit code ${result.exitCode}` };
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

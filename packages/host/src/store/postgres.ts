@@ -7,7 +7,6 @@ import { maybeDate, PgDatabase, text, type Row } from "./postgres-db.ts";
 import { PgDeployments } from "./postgres-deployments.ts";
 import { PgInstanceStore } from "./postgres-instances.ts";
 import { PgRunClaims } from "./postgres-claims.ts";
-import { PgRunClaims } from "./postgres-claims.ts";
 import { PgPackageStore } from "./postgres-packages.ts";
 import { PgRemoteRunStore } from "./postgres-remote-runs.ts";
 import { PgContinuousStore } from "./postgres-continuous.ts";
@@ -63,7 +62,6 @@ export class PgStore implements Store {
   readonly audit: PgAuditStore;
   readonly instances: PgInstanceStore;
   readonly claims: PgRunClaims;
-  readonly claims: PgRunClaims;
   readonly packages: PgPackageStore;
   readonly remoteRuns: PgRemoteRunStore;
   readonly continuous: PgContinuousStore;
@@ -78,7 +76,6 @@ export class PgStore implements Store {
     this.appSettings = new PgAppSettingsStore(this.db);
     this.audit = new PgAuditStore(this.db);
     this.instances = new PgInstanceStore(this.db);
-    this.claims = new PgRunClaims(this.db);
     this.claims = new PgRunClaims(this.db);
     this.packages = new PgPackageStore(this.db);
     this.remoteRuns = new PgRemoteRunStore(this.db);

@@ -9,7 +9,6 @@ import { SqliteAuditStore } from "./sqlite-audit.ts";
 import { SqliteAuthStore } from "./sqlite-auth.ts";
 import { SqliteInstanceStore } from "./sqlite-instances.ts";
 import { SqliteRunClaims } from "./sqlite-claims.ts";
-import { SqliteRunClaims } from "./sqlite-claims.ts";
 import { SqlitePackageStore } from "./sqlite-packages.ts";
 import { SqliteRemoteRunStore } from "./sqlite-remote-runs.ts";
 import { SqliteContinuousStore } from "./sqlite-continuous.ts";
@@ -192,7 +191,6 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditStore;
   readonly instances: SqliteInstanceStore;
   readonly claims: SqliteRunClaims;
-  readonly claims: SqliteRunClaims;
   readonly packages: SqlitePackageStore;
   readonly remoteRuns: SqliteRemoteRunStore;
   readonly continuous: SqliteContinuousStore;
@@ -208,7 +206,6 @@ export class SqliteStore implements Store {
     this.appSettings = new SqliteAppSettingsStore(this.db);
     this.audit = new SqliteAuditStore(this.db);
     this.instances = new SqliteInstanceStore(this.db);
-    this.claims = new SqliteRunClaims(this.db);
     this.claims = new SqliteRunClaims(this.db);
     this.packages = new SqlitePackageStore(this.db);
     this.remoteRuns = new SqliteRemoteRunStore(this.db);

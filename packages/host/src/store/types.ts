@@ -17,7 +17,6 @@ import type { AuthStore } from "../auth/types.ts";
 import type { ContinuousStore } from "../continuous/types.ts";
 import type { InstanceStore } from "../instances/types.ts";
 import type { RunClaimStore } from "../runs/claim-types.ts";
-import type { RunClaimStore } from "../runs/claim-types.ts";
 import type { RemoteRunStore } from "../runs/remote-types.ts";
 import type { JobSettings } from "../jobs/settings.ts";
 import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
@@ -151,8 +150,6 @@ export interface Store {
   readonly audit: AuditStore;
   /** The host processes sharing this store, their heartbeats and load. */
   readonly instances: InstanceStore;
-  /** Runs placed on the least-loaded instance, and claimed by it. */
-  readonly claims: RunClaimStore;
   /** Runs placed on the least-loaded instance, and claimed by it. */
   readonly claims: RunClaimStore;
   /** Cancel requests and shipped logs: runs seen and controlled from every instance. */
