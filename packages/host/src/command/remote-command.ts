@@ -37,6 +37,8 @@ export async function runRemoteCommand(
   cwd: string,
   limits: CommandLimits,
   user: RunAsUser | null,
+  /** Aborted when nobody will read the answer (the client left, the host is stopping). */
+  abandoned?: AbortSignal,
 ): Promise<CommandResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of HOST_SECRETS) delete env[name];
@@ -57,10 +59,18 @@ export async function runRemoteCommand(
     void stop();
   }, limits.timeoutMs);
   const onFull = () => void stop();
+  let gone = false;
+  const onAbandoned = () => {
+    gone = true;
+    void stop();
+  };
+  if (abandoned?.aborted) onAbandoned();
+  else abandoned?.addEventListener("abort", onAbandoned, { once: true });
   const outDone = stdout.collect(group.child.stdout, onFull);
   const errDone = stderr.collect(group.child.stderr, onFull);
   const exit = await group.exited;
   clearTimeout(timer);
+  abandoned?.removeEventListener("abort", onAbandoned);
   // The shell may leave children behind that hold the pipes open: the group goes with it.
   if (group.pid && !stopping) void stop();
   await stopping;
@@ -74,6 +84,7 @@ export async function runRemoteCommand(
       `The command was killed after ${formatSeconds(limits.timeoutMs)} (WEBJOBS_COMMAND_TIMEOUT), with every process it started.`,
     );
   }
+  if (gone) notes.push("The command was stopped: its client left, or the host is stopping.");
   if (truncated) {
     notes.push(
       `The output passed ${limits.maxOutputBytes} bytes (WEBJOBS_COMMAND_MAX_OUTPUT_BYTES): the command was stopped and its output cut there.`,
@@ -85,7 +96,7 @@ export async function runRemoteCommand(
     Error: notes.length
       ? `${error}${error && !error.endsWith("\n") ? "\n" : ""}${notes.join("\n")}\n`
       : error,
-    ExitCode: timedOut || truncated || exit.exitCode === null ? -1 : exit.exitCode,
+    ExitCode: timedOut || truncated || gone || exit.exitCode === null ? -1 : exit.exitCode,
     TimedOut: timedOut,
     Truncated: truncated,
   };

@@ -10,6 +10,8 @@ import { startHost, waitFor, type TestHost } from "../support/host.ts";
  */
 let off: TestHost;
 let on: TestHost;
+/** Turned on with the default time limit (10 min): what stops a command there is not the limit. */
+let patient: TestHost;
 
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
@@ -22,6 +24,16 @@ interface CommandAnswer {
   Truncated: boolean;
 }
 
+/** Whether a process runs (a zombie waiting for its reaper has ended: it does not count). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 const command = (t: TestHost, body: unknown, headers: Record<string, string> = {}) =>
   t.api("/api/command", {
     method: "POST",
@@ -30,9 +42,10 @@ const command = (t: TestHost, body: unknown, headers: Record<string, string> = {
   });
 
 beforeAll(async () => {
-  [off, on] = await Promise.all([
+  [off, on, patient] = await Promise.all([
     startHost(),
     startHost({ enableCommand: true, commandTimeoutSec: 2, commandMaxOutputBytes: 64 * 1024 }),
+    startHost({ enableCommand: true }),
   ]);
   for (const t of [off, on]) {
     await t.host.credentials.addUser("reader", "reader-password", "reader");
@@ -41,7 +54,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([off?.stop(), on?.stop()]);
+  await Promise.all([off?.stop(), on?.stop(), patient?.stop()]);
 });
 
 describe("POST /api/command", () => {
@@ -140,15 +153,40 @@ describe("POST /api/command", () => {
     expect(result.Output).toBe("started\n");
     expect(result.Error).toContain("killed after 2 s");
     const pid = Number(readFileSync(pidFile, "utf8"));
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
+    await waitFor(() => !alive(pid), 5000, "the background sleep to be gone");
+  });
+
+  it("stops a command whose client has left, and one still running when the host stops", async () => {
+    /** Starts `sleep 600` in the background of a command and answers the sleep's pid. */
+    const startSleeper = async (signal?: AbortSignal) => {
+      const pidFile = path.join(patient.host.paths.siteDir, `sleeper-${Date.now()}.pid`);
+      const answer = patient
+        .api("/api/command", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ command: `sleep 600 & echo $! > ${pidFile}; wait` }),
+          signal,
+        })
+        .catch((error: Error) => error);
+      const pid = await waitFor(
+        () => existsSync(pidFile) && Number(readFileSync(pidFile, "utf8").trim()),
+        10_000,
+        "the sleeper's pid",
+      );
+      expect(alive(pid)).toBe(true);
+      return { pid, answer };
     };
-    await waitFor(() => !alive(), 5000, "the background sleep to be gone");
+
+    const client = new AbortController();
+    const left = await startSleeper(client.signal);
+    client.abort();
+    await left.answer;
+    await waitFor(() => !alive(left.pid), 10_000, "the command of a client that left to be stopped");
+
+    const atStop = await startSleeper();
+    await patient.stop();
+    expect(alive(atStop.pid)).toBe(false);
+    expect(await atStop.answer).toBeInstanceOf(Error);
   });
 
   it("stops a command whose output passes the cap", async () => {

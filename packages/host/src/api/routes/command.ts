@@ -64,6 +64,11 @@ export function commandRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Resolved once: the host checked WEBJOBS_RUN_AS at start; commands run as that user, as jobs do.
   let runAs: RunAsUser | null | undefined;
   const user = () => (runAs ??= config.runAs ? resolveRunAs(config.runAs) : null);
+  // Stopped when the server closes (closingSignal); the host's stop waits until they are gone.
+  const running = new Set<Promise<unknown>>();
+  app.addHook("onClose", async () => {
+    await Promise.all(running);
+  });
 
   app.post(
     "/api/command",
@@ -91,12 +96,21 @@ export function commandRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const body = parseBody(commandBody, request, "The command");
       request.auditNote = { target: body.dir?.trim() || DEFAULT_DIR, detail: body.command.slice(0, 500) };
       const cwd = await commandFolder(ctx.paths, body.dir);
-      const result = await runRemoteCommand(
+      // Nobody reads the answer of a client that left, nor after the host stops: the command stops
+      // then, rather than run on (up to the time limit) outside the host.
+      const clientLeft = new AbortController();
+      reply.raw.once("close", () => {
+        if (!reply.raw.writableFinished) clientLeft.abort();
+      });
+      const run = runRemoteCommand(
         body.command,
         cwd,
         { timeoutMs: config.commandTimeoutSec * 1000, maxOutputBytes: config.commandMaxOutputBytes },
         user(),
+        AbortSignal.any([clientLeft.signal, app.closingSignal]),
       );
+      running.add(run);
+      const result = await run.finally(() => running.delete(run));
       request.auditNote.detail = `exit ${result.ExitCode}: ${body.command.slice(0, 500)}`;
       return reply.type("application/json; charset=utf-8").send(result);
     },
