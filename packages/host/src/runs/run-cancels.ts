@@ -102,25 +102,25 @@ export class RunCancels {
       return;
     }
     if (Array.isArray(key) && typeof key[0] === "string" && typeof key[1] === "string") {
-      this.cancelHere(key[0], key[1]);
+      this.cancelHere(key[0], key[1], "signal");
     }
   }
 
   private async poll(): Promise<void> {
     try {
       const asked = await this.deps.store.remoteRuns.cancelRequests(this.deps.instanceId);
-      for (const { jobName, id } of asked) this.cancelHere(jobName, id);
+      for (const { jobName, id } of asked) this.cancelHere(jobName, id, "poll");
     } catch (error) {
       this.deps.log.warn({ err: error }, "could not look for cancel requests");
     }
   }
 
   /** Cancels a run going here that another instance was asked to cancel (once). */
-  private cancelHere(name: string, id: string): void {
+  private cancelHere(name: string, id: string, via: "signal" | "poll"): void {
     const key = JSON.stringify([name, id]);
     if (!this.deps.runner.isRunningRun(name, id) || this.cancelling.has(key)) return;
     this.cancelling.add(key);
-    this.deps.log.info({ job: name, run: id }, "cancelling a run on request from another instance");
+    this.deps.log.info({ job: name, run: id, via }, "cancelling a run on request from another instance");
     void this.deps.runner
       .cancel(name, id)
       .catch(() => undefined)

@@ -52,7 +52,11 @@ export function remoteRunsContract(
       expect(await store.remoteRuns.cancelRequests("i1")).toEqual([{ jobName: "job", id: "1" }]);
       expect(await store.remoteRuns.cancelRequests("i2")).toEqual([]);
       // Once the run has ended, nothing is left to cancel.
-      await store.updateRun("job", "1", { status: RunStatus.Aborted, reason: "cancelled", endTime: new Date() });
+      await store.updateRun("job", "1", {
+        status: RunStatus.Aborted,
+        reason: "cancelled",
+        endTime: new Date(),
+      });
       expect(await store.remoteRuns.cancelRequests("i1")).toEqual([]);
       expect(await store.remoteRuns.requestCancel("job", "1")).toBe(false);
     });
