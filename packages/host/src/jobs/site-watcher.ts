@@ -49,9 +49,10 @@ export class SiteWatcher {
   async start(): Promise<void> {
     if (this.watcher) return;
     for (const type of jobTypes) await mkdir(this.paths.siteJobsRoot(type), { recursive: true });
-    await this.initialScan();
     // The end of an upload counts as a change: its folder is synced after the usual debounce.
+    this.stopUploadWatch();
     if (this.uploads) this.stopUploadWatch = this.uploads.onClosed((file) => this.onChange(file));
+    await this.initialScan();
     const roots = jobTypes.map((type) => this.paths.siteJobsRoot(type));
     this.watcher = watch(roots, { ignoreInitial: true, depth: 8, followSymlinks: false });
     this.watcher.on("all", (_event, changed) => this.onChange(changed));
@@ -76,7 +77,11 @@ export class SiteWatcher {
         await rm(path.join(this.paths.siteJobsRoot(type), leftover), { recursive: true, force: true });
       }
       for (const name of names.filter((n) => !isJobFolderName(n) && !isSwapHalf(n))) this.refuse(type, name);
-      for (const name of names.filter(isJobFolderName)) await this.sync(type, name, { startup: true });
+      for (const name of names.filter(isJobFolderName)) {
+        // Still being uploaded (the watcher restarts after a site deploy): synced when that ends.
+        if (this.uploads?.busy(this.paths.siteJob(type, name))) continue;
+        await this.sync(type, name, { startup: true });
+      }
       // A job whose folder is gone (e.g. the site folder moved) is restored from its installed
       // version rather than deleted: a deletion while the host is down is too easily a mistake.
       for (const job of await this.registry.list(type)) {
