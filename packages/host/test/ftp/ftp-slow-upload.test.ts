@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { Client } from "basic-ftp";
@@ -84,5 +84,32 @@ describe("a slow FTP upload into a job folder", () => {
     expect(installs[0].at).toBeGreaterThan(lastChunkAt);
     const installed = t.host.paths.version("triggered", "slowjob", installs[0].version);
     expect(readFileSync(path.join(installed, "run.sh"), "utf8")).toBe(chunks.join(""));
+  }, 30_000);
+
+  it("is not held back forever by a client that vanished in the middle of an upload", async () => {
+    const client = await connect();
+    await client.ensureDir("/App_Data/jobs/triggered/vanished");
+    let sent = false;
+    // The first piece, then nothing: the data connection stays open, as a hung client leaves it.
+    const upload = client
+      .uploadFrom(
+        new Readable({
+          read() {
+            if (sent) return;
+            sent = true;
+            this.push("#!/bin/sh\necho half\n");
+          },
+        }),
+        "run.sh",
+      )
+      .catch(() => undefined);
+    const file = path.join(t.host.paths.siteDir, "App_Data/jobs/triggered/vanished/run.sh");
+    await waitFor(() => existsSync(file) && statSync(file).size > 0, 10_000, "the first piece on disk");
+    // Only the control connection goes: ftp-srv ends nothing then, the upload stays open there.
+    client.ftp.socket.destroy();
+    // Treated like a copy tool that died: what arrived is installed, after the debounce.
+    await waitFor(() => deploys.some((d) => d.name === "vanished"), 15_000, "the folder to be synced");
+    client.close();
+    await upload;
   }, 30_000);
 });
