@@ -92,3 +92,23 @@ async function streamEvents(
   }
   return reply;
 }
+
+/** `data/jobs/triggered/{name}/{runId}/output_log.txt`, the VFS path of a run's log (its `output_url`). */
+const RUN_LOG_VFS = /^data\/jobs\/triggered\/([^/]+)\/(\d+)\/output_log\.txt$/;
+
+/**
+ * A run's `output_url` asked of an instance that did not run it (several on PostgreSQL): the log
+ * as shipped to the store. Null when the path is not a run log, or the run is this instance's.
+ */
+export async function sendStoredRunLogAt(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: { store: Store; instanceId: string },
+  virtual: string,
+): Promise<FastifyReply | null> {
+  const match = RUN_LOG_VFS.exec(virtual);
+  if (!match || !ctx.store.remoteRuns.shared) return null;
+  const run = await ctx.store.getRun(match[1]!, match[2]!);
+  if (!run || run.instanceId === ctx.instanceId) return null;
+  return sendStoredRunLog(request, reply, ctx.store, run.jobName, run.id);
+}

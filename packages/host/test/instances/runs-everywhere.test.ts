@@ -160,7 +160,8 @@ describe("runs from every instance", () => {
     const cancelledAt = Date.now();
     const cancel = await api(other, `/api/triggeredwebjobs/talker/history/${id}/cancel`, { method: "POST" });
     expect(cancel.status).toBe(200);
-    expect((await cancel.json()) as RunJson).toMatchObject({
+    const cancelled = (await cancel.json()) as RunJson;
+    expect(cancelled).toMatchObject({
       id,
       status: "Aborted",
       reason: "cancelled on request",
@@ -181,6 +182,10 @@ describe("runs from every instance", () => {
     for (const host of [a, b]) {
       const text = await (await api(host, `/api/triggeredwebjobs/talker/history/${id}/log`)).text();
       expect(text.trimEnd().split("\n")).toEqual(lines);
+      // And at the run's output_url (the VFS), which clients of Kudu download.
+      const file = await api(host, new URL(cancelled.output_url).pathname);
+      expect(file.status).toBe(200);
+      expect(await file.text()).toBe(text);
     }
     // A second cancel, from either instance: not running any more.
     for (const host of [a, b]) {

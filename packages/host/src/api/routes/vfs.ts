@@ -8,6 +8,7 @@ import { ErrorCode, WebJobsError } from "../../errors.ts";
 import { resolveVfs, virtualFolders, type VfsTarget } from "../../deploy/vfs-paths.ts";
 import type { ApiContext } from "../context.ts";
 import { baseUrl } from "../kudu-json.ts";
+import { sendStoredRunLogAt } from "../log-stream.ts";
 import { receiveBody } from "../raw-body.ts";
 
 const tags = ["vfs"];
@@ -78,7 +79,12 @@ export function vfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (above) return listing(request, reply, null, above);
     const target = await resolveVfs(ctx.paths, virtual);
     const info = await stat(target.file).catch(() => null);
-    if (!info) throw new WebJobsError(ErrorCode.NotFound, `'${virtual}' not found.`);
+    if (!info) {
+      // A run of another instance: its log is in the store, not on this machine.
+      const stored = await sendStoredRunLogAt(request, reply, ctx, virtual);
+      if (stored) return stored;
+      throw new WebJobsError(ErrorCode.NotFound, `'${virtual}' not found.`);
+    }
     const wantsFolder = virtual.endsWith("/") || virtual === "";
     if (info.isDirectory()) {
       if (!wantsFolder)
