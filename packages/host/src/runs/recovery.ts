@@ -45,10 +45,10 @@ export async function recoverAfterCrash(deps: {
     if (!(await store.updateRun(run.jobName, run.id, { status: RunStatus.Aborted, reason, endTime: now })))
       continue;
     aborted.push({ ...run, status: RunStatus.Aborted, reason, endTime: now });
-    await appendFile(
-      paths.runLog(run.jobName, run.id),
-      formatLogLine(now, instanceId, "SYS ERR ", `Status changed to Aborted (${reason})`) + "\n",
-    ).catch(() => undefined);
+    const line = formatLogLine(now, instanceId, "SYS ERR ", `Status changed to Aborted (${reason})`) + "\n";
+    await appendFile(paths.runLog(run.jobName, run.id), line).catch(() => undefined);
+    // Several instances: the others serve this run's log from the store; it ends there too.
+    if (store.remoteRuns.shared) await store.remoteRuns.appendLogTail(run.jobName, run.id, line);
   }
   if (aborted.length > 0)
     log.warn({ runs: aborted.length }, "runs left in flight by a previous host marked Aborted");
