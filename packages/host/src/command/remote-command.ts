@@ -23,6 +23,9 @@ export interface CommandLimits {
 /** How long a command being stopped gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2000;
 
+/** How long the pipes may stay open once the command's group is gone. */
+const PIPE_DRAIN_MS = 1000;
+
 /** Variables of the host that a command never sees: they are the host's own secrets. */
 const HOST_SECRETS = ["WEBJOBS_PASSWORD", "WEBJOBS_SECRET_KEY", "WEBJOBS_DATABASE_URL"];
 
@@ -74,7 +77,15 @@ export async function runRemoteCommand(
   // The shell may leave children behind that hold the pipes open: the group goes with it.
   if (group.pid && !stopping) void stop();
   await stopping;
-  await Promise.all([outDone, errDone]);
+  // A process that left the group (setsid) may still hold the pipes: the answer does not wait for it.
+  const drained = await Promise.race([
+    Promise.all([outDone, errDone]).then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), PIPE_DRAIN_MS).unref()),
+  ]);
+  if (!drained) {
+    group.child.stdout?.destroy();
+    group.child.stderr?.destroy();
+  }
 
   const truncated = stdout.truncated || stderr.truncated;
   const notes: string[] = [];

@@ -189,6 +189,14 @@ describe("POST /api/command", () => {
     expect(await atStop.answer).toBeInstanceOf(Error);
   });
 
+  it("answers when the command ends even if a process that left its group holds the output", async () => {
+    const pidFile = path.join(on.host.paths.siteDir, "escaped.pid");
+    const answer = await command(on, { command: `setsid sleep 30 & echo $! > ${pidFile}; echo done` });
+    const result = (await answer.json()) as CommandAnswer;
+    expect(result).toMatchObject({ Output: "done\n", ExitCode: 0, TimedOut: false });
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+  });
+
   it("stops a command whose output passes the cap", async () => {
     const answer = await command(on, { command: "yes" });
     const result = (await answer.json()) as CommandAnswer;
