@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../context.ts";
 import { baseUrl, runJson, runUrl, sendWithEtag } from "../kudu-json.ts";
 import { sendLog, sendStoredRunLog } from "../log-stream.ts";
+import { activeRunStatuses, RunStatus } from "../../store/types.ts";
 import { nameParams, runParams } from "./schemas.ts";
 
 const tags = ["triggered"];
@@ -68,7 +69,11 @@ export function triggeredRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (run.instanceId !== ctx.instanceId && ctx.store.remoteRuns.shared) {
         return sendStoredRunLog(request, reply, ctx.store, name, id);
       }
-      return sendLog(request, reply, ctx.paths.runLog(name, id), async () => !runner.isRunningRun(name, id));
+      // Done once not going here, nor about to (a run placed here that this host has yet to start).
+      const isDone = async () =>
+        !runner.isRunningRun(name, id) &&
+        !activeRunStatuses.includes((await ctx.store.getRun(name, id))?.status ?? RunStatus.Success);
+      return sendLog(request, reply, ctx.paths.runLog(name, id), isDone);
     },
   );
 
