@@ -15,6 +15,8 @@ export const ErrorCode = {
   Unauthorized: "unauthorized",
   Forbidden: "forbidden",
   InterpreterMissing: "interpreter_missing",
+  /** The database is out of reach for now (store/unavailable.ts). */
+  Unavailable: "database_unavailable",
   Internal: "internal",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

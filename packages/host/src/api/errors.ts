@@ -15,6 +15,7 @@ const statusByCode: Record<ErrorCode, number> = {
   [ErrorCode.Unauthorized]: 401,
   [ErrorCode.Forbidden]: 403,
   [ErrorCode.InterpreterMissing]: 400,
+  [ErrorCode.Unavailable]: 503,
   [ErrorCode.Internal]: 500,
 };
 

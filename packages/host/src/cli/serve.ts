@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { resolveConfig } from "../config.ts";
 import { Host } from "../host.ts";
+import { isConnectionError } from "../store/unavailable.ts";
 import { securityConfig, withSecurityOptions } from "./serve-security.ts";
 
 interface ServeOptions {
@@ -80,6 +81,16 @@ export function registerServe(program: Command): void {
       };
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
+      // The database out of reach must not end the host: background work that met it (a
+      // heartbeat, a status write) is logged, and is done again once the database is back.
+      // Anything else unhandled still ends the process, as Node does by default.
+      process.on("unhandledRejection", (reason) => {
+        if (isConnectionError(reason)) {
+          host.log.warn({ err: reason }, "database unavailable (background work, tried again later)");
+          return;
+        }
+        throw reason;
+      });
       try {
         await host.start();
       } catch (error) {

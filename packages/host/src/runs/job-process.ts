@@ -4,6 +4,7 @@ import { ErrorCode, WebJobsError } from "../errors.ts";
 import { resolveInterpreter } from "../jobs/script.ts";
 import type { HostDeps } from "../host-deps.ts";
 import type { JobRecord } from "../store/types.ts";
+import { isConnectionError } from "../store/unavailable.ts";
 import { jobEnvironment } from "./job-env.ts";
 import { onLines } from "./line-splitter.ts";
 import type { LogWriter } from "./log-writer.ts";
@@ -21,6 +22,8 @@ export interface JobProcessResult {
   spawnError: string | null;
   /** Set when a resource limit ended the run (its memory_limit). */
   limitReason: string | null;
+  /** When the process exited (the run's end, even if recording it waits for the database). */
+  exitedAt: Date;
 }
 
 export interface JobProcessOptions extends Pick<
@@ -123,7 +126,9 @@ export class JobProcess {
     let unwatch = () => {};
     if (pid) {
       const startTicks = processStartTicks(pid);
-      if (startTicks) await store.addProcess({ pid, startTicks, owner: this.owner, instanceId });
+      if (startTicks) {
+        await bestEffort(store.addProcess({ pid, startTicks, owner: this.owner, instanceId }));
+      }
       unwatch = sampler.watch(pid, (sample) => {
         if (this.cpuMs !== null && sample.cpuMs > this.cpuMs) onActivity?.();
         this.record(sample);
@@ -150,6 +155,7 @@ export class JobProcess {
       if (pid) this.record(sampler.sampleLeader(pid));
     });
     const exit = await this.group.exited;
+    const exitedAt = new Date();
     for (const timer of early) clearTimeout(timer);
     // Output still in the pipes is part of the run; but a grandchild holding them open must not
     // keep the run going for ever.
@@ -161,7 +167,7 @@ export class JobProcess {
     const leftovers = this.cage.members().length;
     if (leftovers > 0) log.write("SYS WARN", `Killing ${leftovers} process(es) the job left running`);
     await this.cage.release();
-    if (pid) await store.removeProcess(pid, instanceId);
+    if (pid) await bestEffort(store.removeProcess(pid, instanceId));
     return {
       exitCode: exit.exitCode,
       signal: exit.signal,
@@ -169,6 +175,7 @@ export class JobProcess {
       peakRssBytes: this.peakRssBytes,
       spawnError: exit.error ? String(exit.error.message ?? exit.error) : null,
       limitReason: this.limitReason,
+      exitedAt,
     };
   }
 
@@ -234,5 +241,18 @@ export class JobProcess {
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
     }
+  }
+}
+
+/**
+ * The process rows are for recovery after a crash (each is checked by its start time before
+ * anything is killed): the database out of reach must not fail the run for them. A row not added
+ * leaves that run's processes to the host's watchdog; a row not removed is found stale later.
+ */
+async function bestEffort(write: Promise<void>): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
   }
 }

@@ -10,6 +10,7 @@ import { RUNS_CHANNEL } from "./assigned-runs.ts";
 import { runIdFor } from "./kudu-format.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { LogWriter } from "./log-writer.ts";
+import { StoreWriteRetry } from "./store-write-retry.ts";
 
 export interface RunnerEvents {
   /** A run was created (`Initializing`) or changed status before its end. */
@@ -55,8 +56,12 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
   private readonly lastIds = new Map<string, string>();
   private closed = false;
 
+  /** Runs' status writes (Running, the end), in order, retried while the database is out of reach. */
+  private readonly runWrites: StoreWriteRetry;
+
   constructor(private readonly deps: HostDeps) {
     super();
+    this.runWrites = new StoreWriteRetry(deps.log);
   }
 
   /** Starts a run and returns it at once (status `Initializing`); the run goes on in the background. */
@@ -246,6 +251,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
   /** Stops every run (host shutdown): new runs are refused from now on. */
   async stopAll(reason: string): Promise<void> {
     this.closed = true;
+    this.runWrites.close();
     await Promise.all([...this.active.values()].map((entry) => this.abort(entry, reason, entry.graceMs)));
     await Promise.all([...this.active.values()].map((entry) => entry.finished));
   }
@@ -316,10 +322,16 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       run.status = RunStatus.Running;
       run.pid = process.pid;
       // The store write happens now (the store is synchronous underneath); listeners hear of the
-      // running process at once, not after other runs' work queued behind this await.
-      const written = store.updateRun(job.name, run.id, { status: RunStatus.Running, pid: process.pid });
+      // running process at once. Not awaited, in the queue of run writes: with the database out
+      // of reach the process runs on (its limits armed below), and this write, then the run's
+      // end, are made once it is back.
+      const written = this.runWrites.write(`start of run ${run.id} of ${job.name}`, () =>
+        store.updateRun(job.name, run.id, { status: RunStatus.Running, pid: process.pid }),
+      );
       this.emit("status", { ...run });
-      await written;
+      void written.catch((error: unknown) =>
+        this.deps.log.warn({ err: error, job: job.name, run: run.id }, "could not record the run as Running"),
+      );
       log.write("SYS INFO", "Status changed to Running");
 
       const idleSec = job.settings.idle_timeout ?? config.idleTimeoutSec;
@@ -350,6 +362,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
         signal: result.signal,
         cpuMs: result.cpuMs,
         peakRssBytes: result.peakRssBytes,
+        endTime: result.exitedAt,
         ...outcome(result, entry.abortReason),
       };
     } catch (error) {
@@ -361,20 +374,24 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     } finally {
       for (const timer of timers) clearInterval(timer);
     }
-    const ended: RunRecord = { ...run, ...final, endTime: new Date() };
+    const ended: RunRecord = { ...run, ...final, endTime: final.endTime ?? new Date() };
     log.write(ended.status === RunStatus.Success ? "SYS INFO" : "SYS ERR ", statusLine(ended));
     await log.close();
     // Shipped before the end is recorded: whoever sees the run ended reads its whole log.
     await shipper?.close();
-    const recorded = await store.updateRun(job.name, run.id, {
-      status: ended.status,
-      reason: ended.reason,
-      endTime: ended.endTime,
-      exitCode: ended.exitCode,
-      signal: ended.signal,
-      cpuMs: ended.cpuMs,
-      peakRssBytes: ended.peakRssBytes,
-    });
+    // The database may be out of reach right now: the end (with its real end time) is written
+    // once it is back, and the job counts as running here until then.
+    const recorded = await this.runWrites.write(`end of run ${run.id} of ${job.name}`, () =>
+      store.updateRun(job.name, run.id, {
+        status: ended.status,
+        reason: ended.reason,
+        endTime: ended.endTime,
+        exitCode: ended.exitCode,
+        signal: ended.signal,
+        cpuMs: ended.cpuMs,
+        peakRssBytes: ended.peakRssBytes,
+      }),
+    );
     this.active.delete(job.name);
     await this.afterRun(job.name);
     this.emit("finished", ended, recorded);

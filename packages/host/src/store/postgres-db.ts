@@ -2,6 +2,7 @@ import pg from "pg";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { loadMigrations } from "./migrations.ts";
 import { StoreConflictError } from "./types.ts";
+import { isConnectionError, StoreUnavailableError } from "./unavailable.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -65,23 +66,52 @@ export class PgDatabase implements Queryable {
     this.pool.on("error", () => undefined);
   }
 
+  /**
+   * False after a query failed because the database is out of reach, true again after the next
+   * query that reaches it (heartbeats query every few seconds, so it follows the database).
+   */
+  reachable = true;
+
   async query(sql: string, values: unknown[] = []): Promise<{ rows: Row[]; rowCount: number | null }> {
-    return this.pool.query(sql, values);
+    return this.observe(() => this.pool.query(sql, values));
   }
 
   /** Runs `work` in one transaction, committed when it resolves, rolled back when it throws. */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    return this.observe(async () => {
+      const client = await this.pool.connect();
+      let broken: unknown = null;
+      // A checked-out client has no pool listener: a connection dropped mid-transaction would be an
+      // unhandled 'error' event (the process ends). The query in flight rejects with it instead.
+      const onError = (error: Error) => (broken = error);
+      client.on("error", onError);
+      try {
+        await client.query("BEGIN");
+        const result = await work(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        if (isConnectionError(error)) broken = error;
+        throw error;
+      } finally {
+        client.off("error", onError);
+        // A client whose connection broke is discarded, not given to the next query.
+        client.release(broken instanceof Error ? broken : undefined);
+      }
+    });
+  }
+
+  /** Turns "the database is out of reach" into StoreUnavailableError (a 503), and tracks it. */
+  private async observe<T>(work: () => Promise<T>): Promise<T> {
     try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
+      const result = await work();
+      this.reachable = true;
       return result;
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
+      if (!isConnectionError(error)) throw error;
+      this.reachable = false;
+      throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
     }
   }
 

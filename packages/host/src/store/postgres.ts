@@ -85,6 +85,10 @@ export class PgStore implements Store {
     this.deployments = new PgDeployments(this.db);
   }
 
+  get reachable(): boolean {
+    return this.db.reachable;
+  }
+
   migrate(): Promise<void> {
     return this.db.migrate();
   }

@@ -194,6 +194,8 @@ export class SqliteStore implements Store {
   readonly packages: SqlitePackageStore;
   readonly remoteRuns: SqliteRemoteRunStore;
   readonly continuous: SqliteContinuousStore;
+  /** A file on this machine: reachable while the host runs. */
+  readonly reachable = true;
 
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true });

@@ -141,6 +141,11 @@ export interface HookRecord {
 export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * False while the database is out of reach (the last query could not reach it); always true on
+   * SQLite. /api/health shows it.
+   */
+  readonly reachable: boolean;
 
   /** Users, tokens with roles, browser sessions. */
   readonly auth: AuthStore;

@@ -6,8 +6,11 @@ export function systemRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     "/api/health",
     { schema: { summary: "Liveness probe; needs no credentials", tags: ["system"] } },
+    // Still 200 when the database is out of reach: the host lives (runs go on, their ends are
+    // written when it is back); `database` says so, and requests that need it answer 503.
     async () => ({
-      status: "ok",
+      status: ctx.store.reachable ? "ok" : "degraded",
+      database: ctx.store.reachable ? "ok" : "unreachable",
       instance: ctx.instanceId,
       started_at: ctx.startedAt.toISOString(),
       stopped: ctx.config.stopped,
