@@ -75,7 +75,7 @@ export async function runRemoteCommand(
   clearTimeout(timer);
   abandoned?.removeEventListener("abort", onAbandoned);
   // The shell may leave children behind that hold the pipes open: the group goes with it.
-  if (group.pid && !stopping) void stop();
+  if (group.pid && !stopping && groupAlive(group.pid)) void stop();
   await stopping;
   // A process that left the group (setsid) may still hold the pipes: the answer does not wait for it.
   const drained = await Promise.race([
@@ -114,6 +114,16 @@ export async function runRemoteCommand(
 }
 
 const formatSeconds = (ms: number) => `${ms / 1000} s`;
+
+/** Whether any process is left in the group (signal 0 only asks). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** One output stream, kept up to a number of bytes; reading goes on (discarding) past it. */
 class CappedText {
