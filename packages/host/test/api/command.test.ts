@@ -228,3 +228,17 @@ describe("POST /api/command", () => {
     expect(offTrail.entries).toContainEqual(expect.objectContaining({ status: 404 }));
   });
 });
+
+describe.runIf(process.getuid?.() === 0)("POST /api/command with WEBJOBS_RUN_AS", () => {
+  let t: TestHost;
+  beforeAll(async () => {
+    t = await startHost({ enableCommand: true, runAs: "nobody" });
+  }, 30_000);
+  afterAll(() => t?.stop());
+
+  it("runs the command as that user, as jobs run", async () => {
+    const answer = await command(t, { command: 'echo "$(id -u) $HOME"' });
+    const result = (await answer.json()) as CommandAnswer;
+    expect(result).toMatchObject({ Output: "65534 /nonexistent\n", ExitCode: 0 });
+  });
+});
