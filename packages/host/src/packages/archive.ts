@@ -118,7 +118,11 @@ export async function unpackTo(content: Buffer, hash: string, dest: string): Pro
     if (!Number.isInteger(size) || size < 0 || offset + size > raw.length) {
       throw new Error(`Package ${hash} is truncated at '${entry.p}'`);
     }
-    writes.push({ file: path.join(dest, entry.p), body: raw.subarray(offset, offset + size), mode: entry.m & 0o777 });
+    writes.push({
+      file: path.join(dest, entry.p),
+      body: raw.subarray(offset, offset + size),
+      mode: entry.m & 0o777,
+    });
     offset += size;
   }
   if (offset !== raw.length) throw new Error(`Package ${hash} has bytes after its last file`);

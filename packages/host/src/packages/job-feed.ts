@@ -148,7 +148,10 @@ export class JobFeed {
     } catch (error) {
       const message = (error as Error).message;
       if (this.failed.get(jobKey) !== message) {
-        log.warn({ type, name, version: job?.version, err: message }, "job feed: could not follow a job changed elsewhere");
+        log.warn(
+          { type, name, version: job?.version, err: message },
+          "job feed: could not follow a job changed elsewhere",
+        );
       }
       this.failed.set(jobKey, message);
     }

@@ -49,7 +49,10 @@ export class LocalPackages {
       this.published = new Map(Object.entries(parsed));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-        this.log.warn({ err: error }, "published-jobs.json unreadable: every job's site folder is written again");
+        this.log.warn(
+          { err: error },
+          "published-jobs.json unreadable: every job's site folder is written again",
+        );
       }
       this.published = new Map();
     }
@@ -150,7 +153,13 @@ export class LocalPackages {
       await rm(staging, { recursive: true, force: true });
     }
     this.log.info(
-      { type: job.type, name: job.name, version: job.version, bytes: content.length, ms: Date.now() - started },
+      {
+        type: job.type,
+        name: job.name,
+        version: job.version,
+        bytes: content.length,
+        ms: Date.now() - started,
+      },
       "fetched a job version installed by another instance",
     );
   }

@@ -20,8 +20,7 @@ export class SqlitePackageStore implements PackageStore {
 
   async getPackage(hash: string): Promise<Buffer | null> {
     const row = this.db.prepare("SELECT content FROM packages WHERE hash = ?").get(hash) as
-      | { content: Buffer }
-      | undefined;
+      { content: Buffer } | undefined;
     return row ? row.content : null;
   }
 
