@@ -94,7 +94,10 @@ export function commandRoutes(app: FastifyInstance, ctx: ApiContext): void {
           );
       }
       const body = parseBody(commandBody, request, "The command");
-      request.auditNote = { target: body.dir?.trim() || DEFAULT_DIR, detail: body.command.slice(0, 500) };
+      request.auditNote = {
+        target: (body.dir?.trim() || DEFAULT_DIR).slice(0, 200),
+        detail: body.command.slice(0, 500),
+      };
       const cwd = await commandFolder(ctx.paths, body.dir);
       // Nobody reads the answer of a client that left, nor after the host stops: the command stops
       // then, rather than run on (up to the time limit) outside the host.
