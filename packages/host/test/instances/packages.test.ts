@@ -174,6 +174,34 @@ describe("packages and job changes shared through PostgreSQL", () => {
     );
   }, 60_000);
 
+  it("installs on B the jobs of a whole site zip-deployed through A, once", async () => {
+    const zip = await makeZip({
+      "index.html": "<h1>site</h1>",
+      "App_Data/jobs/triggered/from-site/run.sh": "echo from the site\n",
+    });
+    const response = await api(a, "/api/zipdeploy", {
+      method: "POST",
+      headers: { "content-type": "application/zip" },
+      body: new Uint8Array(zip),
+    });
+    expect(response.status).toBe(200);
+    const version = await versionOf("triggered", "from-site");
+    expect(version).toBeDefined();
+    await waitFor(
+      async () => (await readOr(path.join(siteJob(dataB, "triggered", "from-site"), "run.sh"))) !== "",
+      10_000,
+      "from-site in B's site folder",
+    );
+    expect(await readOr(path.join(dataB, "versions", "triggered", "from-site", version!, "run.sh"))).toBe(
+      "echo from the site\n",
+    );
+    // The jobs, not the rest of A's site: B's web files are B's own deploys'.
+    expect(existsSync(path.join(dataB, "site", "index.html"))).toBe(false);
+    // The zip deploy removed the jobs its site lacks, on both.
+    await waitFor(() => !existsSync(siteJob(dataB, "triggered", "hello")), 10_000, "hello gone from B");
+    expect(await versionOf("triggered", "from-site")).toBe(version);
+  }, 30_000);
+
   it("arms on B a schedule deployed through A, each due instant fired once", async () => {
     await deploy(a, "triggered", "ticker", {
       "run.sh": "echo tick\n",
