@@ -11,7 +11,8 @@ import { startServe, type ServeProcess } from "../support/serve-process.ts";
 /**
  * Two real `webjobs serve` processes (separate data folders and ports) on one embedded
  * PostgreSQL: what users of "Several machines" get today. The same job folders are copied into
- * both sites before they start (packages are not shared through the database yet).
+ * both sites before they start: the first host installs them, the second follows that install
+ * (see packages.test.ts for deploys shared through the database).
  */
 let postgres: TestPostgres;
 let databaseUrl: string;
