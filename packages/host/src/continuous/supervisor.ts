@@ -27,6 +27,9 @@ const DEFAULT_GRACE_SEC = 5;
 const REDEPLOY_DEBOUNCE_MS = 500;
 const EXIT_CODES_KEPT = 5;
 
+const changedElsewhere = (job: JobRecord) =>
+  `${job.desiredState === "running" ? "started" : "stopped"} on another instance`;
+
 export interface SupervisorEvents {
   /** A job's status on this instance changed (the dashboard's live updates listen to this). */
   status: [name: string, status: ContinuousStatus];
@@ -88,6 +91,13 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
       : null;
     deps.registry.on("deployed", (job) => {
       if (job.type === JobType.Continuous && this.state === "started") this.onDeployed(job);
+    });
+    // Started or stopped through another instance (the job feed): followed here at once.
+    deps.registry.on("desiredState", (job, elsewhere) => {
+      if (!elsewhere || job.type !== JobType.Continuous || this.state !== "started") return;
+      const entry = this.entry(job);
+      if (entry.job.desiredState !== job.desiredState)
+        void this.applyDesiredState(entry, job, changedElsewhere(job));
     });
   }
 
@@ -178,6 +188,28 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
   }
 
   /** Starts or stops the job here as its desired state says (set here or on another instance). */
+  /**
+   * WEBJOBS_STOPPED was set or cleared while the host runs (the host-wide app setting, through
+   * any instance): every continuous job stops, its desired state kept, or those meant to run
+   * start again.
+   */
+  async applyStopped(stopped: boolean): Promise<void> {
+    if (this.state !== "started") return;
+    await Promise.all(
+      [...this.jobs.values()].map(async (entry) => {
+        if (!stopped) {
+          if (entry.job.desiredState === "running") await this.applyDesiredState(entry, entry.job, "");
+          return;
+        }
+        this.clearTimers(entry);
+        await this.enqueue(entry, async () => {
+          await this.halt(entry, this.graceMs(entry.job), "WebJobs are stopped (WEBJOBS_STOPPED)");
+          await this.releaseLease(entry);
+        });
+      }),
+    );
+  }
+
   private async applyDesiredState(entry: Supervised, job: JobRecord, reason: string): Promise<void> {
     entry.job = job;
     if (job.desiredState === "running") {
@@ -214,11 +246,7 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
         continue;
       }
       if (job.desiredState !== entry.job.desiredState) {
-        void this.applyDesiredState(
-          entry,
-          job,
-          `${job.desiredState === "running" ? "started" : "stopped"} on another instance`,
-        );
+        void this.applyDesiredState(entry, job, changedElsewhere(job));
         continue;
       }
       if (job.desiredState !== "running") continue;
