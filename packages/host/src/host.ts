@@ -148,6 +148,8 @@ export class Host {
       maxEntries: config.zipMaxEntries,
       maxUnpackedBytes: config.zipMaxUnpackedBytes,
     });
+    this.registry.trash.onError = (err, folder) =>
+      this.log.warn({ err, folder }, "could not delete a folder a deploy replaced");
     // Several instances (PostgreSQL): each version stored as a package for the others, and the
     // changes made through them followed here. One machine (SQLite): neither.
     if (this.store instanceof PgStore) {
@@ -371,6 +373,8 @@ export class Host {
       this.log.debug("stopping: folder watcher and scheduler stopped");
       await Promise.all([this.runner.stopAll("host shut down"), this.supervisor.stop("host shut down")]);
       this.log.debug("stopping: every job stopped");
+      // Folders replaced by deploys, and versions runs no longer need, still being deleted.
+      await this.registry.trash.drain();
       // Requests still open by now (a keep-alive client, a stream) have had the jobs' grace time.
       this.app?.server.closeAllConnections();
       await closing;

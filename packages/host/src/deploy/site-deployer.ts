@@ -1,4 +1,3 @@
-import { rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import { ErrorCode, isWebJobsError, WebJobsError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
@@ -99,7 +98,8 @@ export class SiteDeployer {
         await syncJobsWithSite(paths, registry, note);
       } finally {
         await watcher.start();
-        if (old) await rm(old, { recursive: true, force: true });
+        // Deleted after the client has its answer: as long as writing the new site took.
+        if (old) await registry.trash.discard(old);
       }
       await note(`Done in ${Date.now() - started} ms.`);
     } catch (caught) {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
@@ -11,6 +12,7 @@ import type { JobRecord, JobType, Store } from "../store/types.ts";
 import { installPackage, type PackageSource } from "./install.ts";
 import { validateJobName } from "./names.ts";
 import { parseSettings, type JobSettings } from "./settings.ts";
+import { Trash } from "./trash.ts";
 import type { ZipLimits } from "./zip.ts";
 
 /**
@@ -51,6 +53,8 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     private readonly store: Store,
     private readonly paths: HostPaths,
     private readonly zipLimits: ZipLimits,
+    /** Where replaced versions and site folders go to be deleted after the deploy has answered. */
+    readonly trash: Trash = new Trash(path.join(paths.tmp, "trash")),
   ) {
     super();
   }
@@ -281,6 +285,8 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
    * continuous processes call it when they end, outside the job's lock (they may end while a
    * removal holds it), so a deploy may be under way: a version newer than the current one is that
    * deploy's, not yet recorded, and is kept (version ids sort by install time, see installPackage).
+   * A collected version is gone from the versions folder when this resolves; its files are deleted
+   * in the background (see Trash).
    */
   async collectVersions(type: JobType, name: string): Promise<void> {
     const job = await this.store.getJob(type, name);
@@ -295,7 +301,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     }
     for (const version of entries) {
       if (!keep.has(version) && version < job.version)
-        await rm(this.paths.version(type, name, version), { recursive: true, force: true });
+        await this.trash.discard(this.paths.version(type, name, version));
     }
   }
 
@@ -336,20 +342,23 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
   /**
    * Publishes the version as the Kudu-style site folder `<site>/App_Data/jobs/{type}/{name}`: a
    * copy the user owns (edits there redeploy, see the watcher), swapped in by renames. Runs never
-   * read it, so the short swap cannot affect them. Returns the folder's fingerprint.
+   * read it, so the short swap cannot affect them. The previous folder is deleted in the background.
+   * Returns the folder's fingerprint.
    */
   private async publishSite(type: JobType, name: string, versionDir: string): Promise<string | null> {
     const site = this.paths.siteJob(type, name);
     await mkdir(path.dirname(site), { recursive: true });
-    const fresh = `${site}.${process.pid}-${Date.now()}.tmp-new`;
-    const old = `${site}.${process.pid}-${Date.now()}.tmp-old`;
+    // Random: a folder of an earlier deploy may still be on its way to the trash under its name.
+    const tail = randomBytes(6).toString("hex");
+    const fresh = `${site}.${tail}.tmp-new`;
+    const old = `${site}.${tail}.tmp-old`;
     await copyTree(versionDir, fresh, { preserveTimestamps: true });
     const hadOld = await rename(site, old).then(
       () => true,
       () => false,
     );
     await rename(fresh, site);
-    if (hadOld) await rm(old, { recursive: true, force: true });
+    if (hadOld) await this.trash.discard(old);
     return fingerprintDir(site);
   }
 
