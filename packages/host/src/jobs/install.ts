@@ -68,6 +68,9 @@ export function checkUploadFileName(filename: string): void {
  * Unpacks a package into a staging folder, checks it, and only then moves it into place as a new
  * immutable version. Anything that fails leaves no trace: the staging folder is removed and the
  * current version is never touched.
+ *
+ * `copyTo`, for a zip: a folder (existing, empty, owned by the caller, who removes it if this
+ * throws) that gets a second copy of the files as they are unpacked, e.g. the next site folder.
  */
 export async function installPackage(
   paths: HostPaths,
@@ -76,6 +79,7 @@ export async function installPackage(
   source: PackageSource,
   limits: ZipLimits,
   currentVersion: string | null = null,
+  copyTo?: string,
 ): Promise<InstalledVersion> {
   await mkdir(paths.tmp, { recursive: true });
   const staging = await mkdtemp(path.join(paths.tmp, "install-"));
@@ -84,7 +88,9 @@ export async function installPackage(
     if (source.kind === "dir") await copyTree(source.path, content);
     else await mkdir(content);
     if (source.kind === "zip") {
-      await extractZip(source.path, content, limits);
+      await extractZip(source.path, content, limits, {
+        alsoTo: copyTo === undefined ? undefined : (relative) => path.join(copyTo, relative),
+      });
     } else if (source.kind === "file") {
       checkUploadFileName(source.filename);
       await rename(source.path, path.join(content, source.filename));

@@ -106,6 +106,13 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
         // The folder this instance wrote for a version deployed through another one: not an edit.
         if (previous && this.packages?.isOwnSiteFolder(type, name, sourceFingerprint)) return previous;
       }
+      // A zip is unpacked into the next site folder at the same time: one pass over its files
+      // instead of an extraction and then a copy. Removed on every failure below.
+      const siteCopy =
+        options.publishSite !== false && source.kind === "zip" ? await this.newSiteHalf(type, name) : null;
+      const dropSiteCopy = async () => {
+        if (siteCopy) await rm(siteCopy, { recursive: true, force: true });
+      };
       const installed = await installPackage(
         this.paths,
         type,
@@ -113,10 +120,15 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
         source,
         this.zipLimits,
         previous?.version ?? null,
-      );
+        siteCopy ?? undefined,
+      ).catch(async (error: unknown) => {
+        await dropSiteCopy();
+        throw error;
+      });
       const scheduleProblem = type === "triggered" ? this.scheduleProblem(installed.settings) : null;
       if (scheduleProblem && options.badSchedule !== "record") {
         // Refused: keep nothing of it (a new job leaves no versions folder behind).
+        await dropSiteCopy();
         await rm(previous ? installed.dir : this.paths.versions(type, name), {
           recursive: true,
           force: true,
@@ -145,13 +157,14 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
         // Stored before the job row names it: an instance that sees the row can fetch it.
         if (this.packages) job.packageHash = await this.packages.storeVersion(installed.dir);
         if (options.publishSite !== false) {
-          job.sourceFingerprint = await this.publishSite(type, name, installed.dir);
+          job.sourceFingerprint = await this.publishSite(type, name, installed.dir, siteCopy);
           published = true;
         }
         await this.store.upsertJob(job);
         await this.packages?.recordPublished(type, name, job.version, job.sourceFingerprint);
       } catch (error) {
         // Not recorded: keep nothing of it, and give the site folder back its previous content.
+        await dropSiteCopy();
         await this.discardInstall(type, name, installed.dir, previous, published);
         throw error;
       }
@@ -343,16 +356,22 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
    * Publishes the version as the Kudu-style site folder `<site>/App_Data/jobs/{type}/{name}`: a
    * copy the user owns (edits there redeploy, see the watcher), swapped in by renames. Runs never
    * read it, so the short swap cannot affect them. The previous folder is deleted in the background.
-   * Returns the folder's fingerprint.
+   * `prebuilt` is a copy of the version already written beside the site (see newSiteHalf); without
+   * it the version is copied. Returns the folder's fingerprint.
    */
-  private async publishSite(type: JobType, name: string, versionDir: string): Promise<string | null> {
+  private async publishSite(
+    type: JobType,
+    name: string,
+    versionDir: string,
+    prebuilt: string | null = null,
+  ): Promise<string | null> {
     const site = this.paths.siteJob(type, name);
-    await mkdir(path.dirname(site), { recursive: true });
-    // Random: a folder of an earlier deploy may still be on its way to the trash under its name.
-    const tail = randomBytes(6).toString("hex");
-    const fresh = `${site}.${tail}.tmp-new`;
-    const old = `${site}.${tail}.tmp-old`;
-    await copyTree(versionDir, fresh, { preserveTimestamps: true });
+    const fresh = prebuilt ?? this.siteHalfName(type, name, "new");
+    const old = this.siteHalfName(type, name, "old");
+    if (!prebuilt) {
+      await mkdir(path.dirname(site), { recursive: true });
+      await copyTree(versionDir, fresh, { preserveTimestamps: true });
+    }
     const hadOld = await rename(site, old).then(
       () => true,
       () => false,
@@ -360,6 +379,21 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     await rename(fresh, site);
     if (hadOld) await this.trash.discard(old);
     return fingerprintDir(site);
+  }
+
+  /** An empty folder beside the job's site folder, to be filled then swapped in by publishSite. */
+  private async newSiteHalf(type: JobType, name: string): Promise<string> {
+    const fresh = this.siteHalfName(type, name, "new");
+    await mkdir(fresh, { recursive: true });
+    return fresh;
+  }
+
+  /**
+   * The halves of a site folder swap, hidden from the watcher by their suffix. Random: a folder of
+   * an earlier deploy may still be on its way to the trash under its name.
+   */
+  private siteHalfName(type: JobType, name: string, half: "new" | "old"): string {
+    return `${this.paths.siteJob(type, name)}.${randomBytes(6).toString("hex")}.tmp-${half}`;
   }
 
   private async withLock<T>(type: JobType, name: string, work: () => Promise<T>): Promise<T> {

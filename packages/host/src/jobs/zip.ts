@@ -40,17 +40,35 @@ interface Planned {
   executable: boolean;
 }
 
+export interface ExtractOptions {
+  /**
+   * Where a second copy of the entry at `relative` (a checked path, `/`-separated and normalised)
+   * goes, or null for none; asked for folders too, and a copy's parent folder must be asked for
+   * or exist. Written from the same inflated bytes: an installed version and the site folder's
+   * copy of it cost one pass over the zip instead of an extraction and then a copy of thousands of
+   * files. The copies are separate files (never links): the site folder is the user's to edit,
+   * versions are immutable.
+   */
+  alsoTo?: (relative: string) => string | null;
+}
+
 /**
- * Extracts `zipPath` into `destDir`, which exists and is empty. Throws `unsafe_zip` for a zip we
- * refuse and `bad_request` for one that is not a zip or is damaged. On failure some files may
- * already be written; the caller removes `destDir`. Every file handle is closed before this returns
- * or throws, so that removal cannot race an open handle.
+ * Extracts `zipPath` into `destDir`, which exists and is empty (and into `options.copyTo`). Throws
+ * `unsafe_zip` for a zip we refuse and `bad_request` for one that is not a zip or is damaged. On
+ * failure some files may already be written; the caller removes `destDir` (and `copyTo`). Every
+ * file handle is closed before this returns or throws, so that removal cannot race an open handle.
  */
 export async function extractZip(
   zipPath: string,
   destDir: string,
   limits: ZipLimits,
+  options: ExtractOptions = {},
 ): Promise<{ entries: number; bytes: number }> {
+  const targets = (relative: string): string[] => {
+    const copy = options.alsoTo?.(path.posix.normalize(relative));
+    const target = path.join(destDir, relative);
+    return copy ? [target, copy] : [target];
+  };
   // We own the descriptor (yauzl's autoClose is off), so closing it cannot depend on yauzl's
   // reference counting reaching zero on an error path.
   const handle = await open(zipPath, "r");
@@ -64,7 +82,7 @@ export async function extractZip(
     const files = plan.filter((item) => !item.isDirectory).length;
     if (files > limits.maxEntries) throw tooManyEntries(files, limits.maxEntries);
     refuseCollisions(plan);
-    await createFolders(plan, destDir);
+    await createFolders(plan, targets);
     const counter: ByteCounter = { written: 0, limit: limits.maxUnpackedBytes, failed: false };
     await inParallel(
       plan.filter((item) => !item.isDirectory),
@@ -72,8 +90,8 @@ export async function extractZip(
       (item) =>
         item.entry.compressedSize <= SMALL_ENTRY_BYTES &&
         item.entry.uncompressedSize <= SMALL_ENTRY_BYTES * 16
-          ? writeSmallEntry(handle, item, destDir, counter)
-          : writeEntry(zip, item, destDir, counter),
+          ? writeSmallEntry(handle, item, targets(item.relative), counter)
+          : writeEntry(zip, item, targets(item.relative), counter),
       () => (counter.failed = true),
     );
     return { entries: plan.length, bytes: counter.written };
@@ -131,7 +149,10 @@ const COLLIDES = "its path collides with another entry of the zip";
  * then never call mkdir per file. A file entry whose path is also a folder (or the parent of
  * another entry) then fails its exclusive open, which is reported as a collision.
  */
-async function createFolders(plan: readonly Planned[], destDir: string): Promise<void> {
+async function createFolders(
+  plan: readonly Planned[],
+  targets: (relative: string) => string[],
+): Promise<void> {
   const folders = new Set<string>();
   for (const item of plan) {
     const relative = item.isDirectory ? item.relative.replace(/\/+$/, "") : path.posix.dirname(item.relative);
@@ -145,9 +166,10 @@ async function createFolders(plan: readonly Planned[], destDir: string): Promise
     byDepth.set(depth, [...(byDepth.get(depth) ?? []), folder]);
   }
   for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
-    await inParallel(byDepth.get(depth)!, EXTRACT_CONCURRENCY, async (folder) => {
+    const level = byDepth.get(depth)!.flatMap((folder) => targets(folder).map((target) => ({ folder, target })));
+    await inParallel(level, EXTRACT_CONCURRENCY, async ({ folder, target }) => {
       try {
-        await mkdir(path.join(destDir, folder));
+        await mkdir(target);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         // Two spellings of one folder (`a/` and `a//`) are the same folder; a file cannot exist yet.
@@ -247,7 +269,7 @@ const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 async function writeSmallEntry(
   handle: FileHandle,
   item: Planned,
-  destDir: string,
+  targets: readonly string[],
   counter: ByteCounter,
 ): Promise<void> {
   const { entry, name } = item;
@@ -260,15 +282,24 @@ async function writeSmallEntry(
   if (crc32(data) !== entry.crc32) {
     throw notAZip(new Error(`entry '${name}' is damaged (its checksum does not match)`));
   }
-  try {
-    // `wx`: a second entry with the same path is refused rather than silently overwriting the first.
-    await writeFile(path.join(destDir, item.relative), data, {
-      flag: "wx",
-      mode: item.executable ? 0o755 : 0o644,
-    });
-  } catch (error) {
-    throw collision(name, error);
-  }
+  // `wx`: a second entry with the same path is refused rather than silently overwriting the first.
+  await settleAll(
+    targets.map((target) =>
+      writeFile(target, data, { flag: "wx", mode: item.executable ? 0o755 : 0o644 }),
+    ),
+    (error) => collision(name, error),
+  );
+}
+
+/**
+ * Waits for every promise (so no write is still in flight when the caller cleans up), then
+ * throws the first failure, mapped by `wrap`.
+ */
+async function settleAll<T>(promises: Promise<T>[], wrap: (error: unknown) => Error): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw wrap(failed.reason);
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 /** The inflated bytes of a small entry; never more than its header declares. */
@@ -320,15 +351,25 @@ async function readSmallEntry(handle: FileHandle, item: Planned): Promise<Buffer
 }
 
 /** Writes one planned file entry, counting its inflated bytes as they come into `counter`. */
-async function writeEntry(zip: ZipFile, item: Planned, destDir: string, counter: ByteCounter): Promise<void> {
+async function writeEntry(
+  zip: ZipFile,
+  item: Planned,
+  targets: readonly string[],
+  counter: ByteCounter,
+): Promise<void> {
   const { entry, name } = item;
-  const target = path.join(destDir, item.relative);
-  let file: FileHandle;
-  try {
+  const opening = targets.map((target) =>
     // `wx`: a second entry with the same path is refused rather than silently overwriting the first.
-    file = await open(target, "wx", item.executable ? 0o755 : 0o644);
+    open(target, "wx", item.executable ? 0o755 : 0o644),
+  );
+  let files: FileHandle[];
+  try {
+    files = await settleAll(opening, (error) => collision(name, error));
   } catch (error) {
-    throw collision(name, error);
+    // One copy opened and the other did not: close what did open before giving up.
+    const opened = await Promise.allSettled(opening);
+    for (const result of opened) if (result.status === "fulfilled") await result.value.close();
+    throw error;
   }
 
   let size = 0;
@@ -350,10 +391,13 @@ async function writeEntry(zip: ZipFile, item: Planned, destDir: string, counter:
         throw unsafe(name, `the zip unpacks to more than the limit of ${counter.limit} bytes`);
       }
       crc = crc32(chunk, crc);
-      await file.write(chunk);
+      await settleAll(
+        files.map((file) => file.write(chunk)),
+        (error) => error as Error,
+      );
     }
   } finally {
-    await file.close();
+    await Promise.all(files.map((file) => file.close()));
   }
   if (size !== entry.uncompressedSize) {
     throw notAZip(
