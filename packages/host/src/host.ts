@@ -35,6 +35,7 @@ import { FtpService } from "./ftp/ftp-server.ts";
 import { InstanceRegistry } from "./instances/instance-registry.ts";
 import { LostInstances } from "./instances/lost-instances.ts";
 import { RunCancels } from "./runs/run-cancels.ts";
+import { RunEventRelay } from "./runs/run-event-relay.ts";
 import { closeLostRunLog } from "./runs/stored-log.ts";
 import { createClusterSignals, type ClusterSignals } from "./instances/signals.ts";
 import { PgStore } from "./store/postgres.ts";
@@ -114,6 +115,8 @@ export class Host {
   private readonly assignedRuns: AssignedRuns;
   /** Cancel from any instance, and of runs asked to cancel elsewhere. */
   private readonly cancels: RunCancels;
+  /** Run status changes told to and heard from the other instances. */
+  private readonly runEvents: RunEventRelay;
   /** Deploys, removals and desired states made through other instances, followed here. */
   private readonly jobFeed: JobFeed | null;
   readonly logHub = new HostLogHub();
@@ -248,6 +251,7 @@ export class Host {
       closeLostRuns: () => this.lostInstances.sweep(),
       log: this.log,
     });
+    this.runEvents = new RunEventRelay({ ...deps, runner: this.runner });
   }
 
   /** Kudu's web hooks get the run JSON, with URLs built from the address this host listens on. */
@@ -266,6 +270,7 @@ export class Host {
       this.log.warn({ err: error, job: run.jobName, run: run.id }, "could not end the log of a lost run"),
     );
     this.notifyHooks(run);
+    this.runEvents.announce(run);
     this.scheduler.runEndedElsewhere(run);
   }
 
@@ -277,6 +282,7 @@ export class Host {
       registry: this.registry,
       runner: this.runner,
       cancels: this.cancels,
+      runEvents: this.runEvents,
       continuous: this.supervisor,
       schedules: this.scheduler,
       credentials: this.credentials,
@@ -344,6 +350,7 @@ export class Host {
     // The scheduler listens: runs of dead instances closed from now on are retried.
     this.lostInstances.start();
     this.cancels.start();
+    this.runEvents.start();
     await this.instances.beat();
     this.state = "started";
   }
@@ -367,6 +374,7 @@ export class Host {
       await this.watcher.stop();
       await this.jobFeed?.stop();
       this.cancels.stop();
+      this.runEvents.stop();
       await this.lostInstances.stop();
       await this.assignedRuns.stop();
       await this.scheduler.stop();

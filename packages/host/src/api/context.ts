@@ -11,6 +11,7 @@ import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostMetrics } from "../metrics/metrics.ts";
 import type { HostPaths } from "../paths.ts";
 import type { RunCancels } from "../runs/run-cancels.ts";
+import type { RunEventRelay } from "../runs/run-event-relay.ts";
 import type { TriggeredRunner } from "../runs/runner.ts";
 import type { ScheduleView } from "../schedules/scheduler.ts";
 import type { JobRecord, Store } from "../store/types.ts";
@@ -40,6 +41,8 @@ export interface ApiContext {
   runner: TriggeredRunner;
   /** Cancels a run going on any instance. */
   cancels: Pick<RunCancels, "cancel">;
+  /** Status changes of runs going on other instances (none on one machine). */
+  runEvents?: Pick<RunEventRelay, "on">;
   continuous: ContinuousControl;
   schedules: ScheduleControl;
   credentials: Credentials;

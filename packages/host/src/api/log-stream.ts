@@ -97,18 +97,15 @@ async function streamEvents(
 const RUN_LOG_VFS = /^data\/jobs\/triggered\/([^/]+)\/(\d+)\/output_log\.txt$/;
 
 /**
- * A run's `output_url` asked of an instance that did not run it (several on PostgreSQL): the log
- * as shipped to the store. Null when the path is not a run log, or the run is this instance's.
+ * The run whose log a VFS path names (a run's `output_url`) when this instance did not run it and
+ * the log is in the store (several instances on PostgreSQL); else null.
  */
-export async function sendStoredRunLogAt(
-  request: FastifyRequest,
-  reply: FastifyReply,
+export async function storedRunLogAt(
   ctx: { store: Store; instanceId: string },
   virtual: string,
-): Promise<FastifyReply | null> {
+): Promise<{ jobName: string; id: string } | null> {
   const match = RUN_LOG_VFS.exec(virtual);
   if (!match || !ctx.store.remoteRuns.shared) return null;
   const run = await ctx.store.getRun(match[1]!, match[2]!);
-  if (!run || run.instanceId === ctx.instanceId) return null;
-  return sendStoredRunLog(request, reply, ctx.store, run.jobName, run.id);
+  return run && run.instanceId !== ctx.instanceId ? { jobName: run.jobName, id: run.id } : null;
 }

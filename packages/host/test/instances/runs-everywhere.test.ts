@@ -92,10 +92,20 @@ async function readEvents(response: Response, onLine: (line: string) => void): P
     while ((cut = buffered.indexOf("\n\n")) >= 0) {
       const event = buffered.slice(0, cut);
       buffered = buffered.slice(cut + 2);
-      if (event.startsWith("event: end")) return true;
-      if (event.startsWith("data: ")) onLine(event.slice(6));
+      const fields = event.split("\n");
+      if (fields.includes("event: end")) return true;
+      for (const field of fields) if (field.startsWith("data: ")) onLine(field.slice(6));
     }
   }
+}
+
+/** Collects the live events (`GET /api/events`) an instance pushes, until aborted. */
+async function liveEvents(host: ServeProcess, signal: AbortSignal) {
+  const events: { kind: string; id?: string; status?: string }[] = [];
+  const response = await api(host, "/api/events", { headers: { accept: "text/event-stream" }, signal });
+  expect(response.status).toBe(200);
+  void readEvents(response, (data) => events.push(JSON.parse(data))).catch(() => undefined);
+  return events;
 }
 
 let a: ServeProcess;
@@ -138,6 +148,8 @@ afterAll(async () => {
 
 describe("runs from every instance", () => {
   it("follows a run's live log and details on the other instance, and cancels it from there", async () => {
+    const listening = new AbortController();
+    const pushed = { a: await liveEvents(a, listening.signal), b: await liveEvents(b, listening.signal) };
     const { id, owner, other } = await startRun(a, "talker");
     expect(await getRun(other, "talker", id)).toMatchObject({
       status: "Running",
@@ -187,6 +199,15 @@ describe("runs from every instance", () => {
       expect(file.status).toBe(200);
       expect(await file.text()).toBe(text);
     }
+    // Both instances pushed the run's end to their live-event clients (the dashboard).
+    for (const events of [pushed.a, pushed.b]) {
+      await waitFor(
+        () => events.some((e) => e.kind === "run" && e.id === id && e.status === "Aborted"),
+        5_000,
+        "the run's end among the live events",
+      );
+    }
+    listening.abort();
     // A second cancel, from either instance: not running any more.
     for (const host of [a, b]) {
       const again = await api(host, `/api/triggeredwebjobs/talker/history/${id}/cancel`, { method: "POST" });

@@ -26,7 +26,7 @@ export class LiveEvents {
   readonly epoch = Date.now().toString(36);
   generation = 0;
 
-  constructor(ctx: Pick<ApiContext, "runner" | "registry" | "continuous">) {
+  constructor(ctx: Pick<ApiContext, "runner" | "registry" | "continuous" | "runEvents">) {
     const runEvent = (run: RunRecord) =>
       this.publish({ kind: "run", job: run.jobName, id: run.id, status: run.status });
     const deployed = (job: JobRecord) =>
@@ -41,7 +41,12 @@ export class LiveEvents {
     runner.on("status", runEvent).on("finished", runEvent);
     registry.on("deployed", deployed).on("removed", removed).on("desiredState", desiredState);
     ctx.continuous.on("status", continuous);
+    // Runs going on other instances move the generation too.
+    const forgetRemote = ctx.runEvents?.on((run) =>
+      this.publish({ kind: "run", job: run.jobName, id: run.id, status: run.status }),
+    );
     this.unsubscribe = () => {
+      forgetRemote?.();
       runner.off("status", runEvent).off("finished", runEvent);
       registry.off("deployed", deployed).off("removed", removed).off("desiredState", desiredState);
       ctx.continuous.off("status", continuous);

@@ -8,7 +8,7 @@ import { ErrorCode, WebJobsError } from "../../errors.ts";
 import { resolveVfs, virtualFolders, type VfsTarget } from "../../deploy/vfs-paths.ts";
 import type { ApiContext } from "../context.ts";
 import { baseUrl } from "../kudu-json.ts";
-import { sendStoredRunLogAt } from "../log-stream.ts";
+import { sendStoredRunLog, storedRunLogAt } from "../log-stream.ts";
 import { receiveBody } from "../raw-body.ts";
 
 const tags = ["vfs"];
@@ -81,8 +81,8 @@ export function vfsRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const info = await stat(target.file).catch(() => null);
     if (!info) {
       // A run of another instance: its log is in the store, not on this machine.
-      const stored = await sendStoredRunLogAt(request, reply, ctx, virtual);
-      if (stored) return stored;
+      const stored = await storedRunLogAt(ctx, virtual);
+      if (stored) return sendStoredRunLog(request, reply, ctx.store, stored.jobName, stored.id);
       throw new WebJobsError(ErrorCode.NotFound, `'${virtual}' not found.`);
     }
     const wantsFolder = virtual.endsWith("/") || virtual === "";
