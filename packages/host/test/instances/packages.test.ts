@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -200,6 +200,27 @@ describe("packages and job changes shared through PostgreSQL", () => {
     // The zip deploy removed the jobs its site lacks, on both.
     await waitFor(() => !existsSync(siteJob(dataB, "triggered", "hello")), 10_000, "hello gone from B");
     expect(await versionOf("triggered", "from-site")).toBe(version);
+  }, 30_000);
+
+  it("installs on B a job folder copied into A's site, once", async () => {
+    const folder = siteJob(dataA, "triggered", "copied");
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, "run.sh"), "echo copied by hand\n");
+    await waitFor(
+      async () => (await readOr(path.join(siteJob(dataB, "triggered", "copied"), "run.sh"))) !== "",
+      15_000,
+      "copied in B's site folder",
+    );
+    const version = await versionOf("triggered", "copied");
+    expect(await readOr(path.join(dataB, "versions", "triggered", "copied", version!, "run.sh"))).toBe(
+      "echo copied by hand\n",
+    );
+    const installs = (output: string) =>
+      output
+        .split("\n")
+        .filter((l) => l.includes('"name":"copied"') && l.includes("installed job from the site folder"));
+    expect(installs(a.output())).toHaveLength(1);
+    expect(installs(b.output())).toHaveLength(0);
   }, 30_000);
 
   it("arms on B a schedule deployed through A, each due instant fired once", async () => {
