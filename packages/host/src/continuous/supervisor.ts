@@ -57,6 +57,8 @@ interface Supervised {
   queue: Promise<void>;
   /** This instance holds the job's singleton lease (several instances only). */
   leaseHeld: boolean;
+  /** When the last successful renewal was asked (`performance.now()`): the lease runs from then at the latest. */
+  leaseRenewedAt: number;
 }
 
 /**
@@ -236,6 +238,8 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
    */
   private async reconcile(): Promise<void> {
     if (this.state !== "started" || !this.cluster) return;
+    // First, and whatever else fails: a lease not renewed in time is another instance's to take.
+    await this.renewLeases();
     const stored = new Map((await this.deps.registry.list(JobType.Continuous)).map((j) => [j.name, j]));
     for (const entry of [...this.jobs.values()]) {
       if (this.state !== "started") return;
@@ -254,23 +258,54 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
         if (entry.leaseHeld) await this.releaseLease(entry);
         continue;
       }
-      if (entry.leaseHeld) {
-        if (await this.cluster.acquire(name)) continue;
-        // Not renewed in time (the database out of reach…): another instance may run it by now.
-        entry.leaseHeld = false;
-        entry.log.write("SYS WARN", "Singleton lease lost to another instance; stopping here");
-        this.clearTimers(entry);
-        this.enqueue(entry, async () => {
-          await this.halt(entry, this.graceMs(entry.job), "singleton lease lost");
-          this.setStatus(entry, ContinuousStatus.InactiveInstance);
-        });
-      } else if (!entry.process && entry.status === ContinuousStatus.InactiveInstance) {
-        if (await this.cluster.acquire(name)) {
-          entry.leaseHeld = true;
-          this.enqueue(entry, () => this.launch(entry));
-        }
+      if (!entry.leaseHeld && !entry.process && entry.status === ContinuousStatus.InactiveInstance) {
+        // Its holder released it, or died and let it expire.
+        if (await this.takeLease(entry)) this.enqueue(entry, () => this.launch(entry));
       }
     }
+  }
+
+  /**
+   * Renews the singleton leases held here. One not renewed (another instance took it after it
+   * expired: the database was out of reach for longer than the lease) stops the job here; so does
+   * failing to renew for as long as the lease lasts, when another instance may already run it.
+   */
+  private async renewLeases(): Promise<void> {
+    const cluster = this.cluster!;
+    for (const entry of [...this.jobs.values()]) {
+      if (!entry.leaseHeld || this.state !== "started") continue;
+      if (entry.job.desiredState !== "running") {
+        // Stopped meanwhile (a renewal crossing the release may have taken it back): give it up.
+        await this.releaseLease(entry);
+        continue;
+      }
+      const held = await this.takeLease(entry).catch((error: unknown) => {
+        const stillOurs = performance.now() - entry.leaseRenewedAt < cluster.leaseMs;
+        if (stillOurs)
+          this.deps.log.warn({ err: error, job: entry.job.name }, "could not renew a singleton lease");
+        return stillOurs;
+      });
+      if (held) continue;
+      entry.leaseHeld = false;
+      entry.log.write(
+        "SYS WARN",
+        "Singleton lease not renewed in time; stopping here (another instance may run it)",
+      );
+      this.clearTimers(entry);
+      this.enqueue(entry, async () => {
+        await this.halt(entry, this.graceMs(entry.job), "singleton lease lost");
+        this.setStatus(entry, ContinuousStatus.InactiveInstance);
+      });
+    }
+  }
+
+  /** Takes or renews the job's singleton lease; true when this instance holds it. */
+  private async takeLease(entry: Supervised): Promise<boolean> {
+    const asked = performance.now();
+    const held = await this.cluster!.acquire(entry.job.name);
+    if (held) entry.leaseRenewedAt = asked;
+    entry.leaseHeld = held;
+    return held;
   }
 
   private async releaseLease(entry: Supervised): Promise<void> {
@@ -353,6 +388,7 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
         redeployTimer: null,
         queue: Promise.resolve(),
         leaseHeld: false,
+        leaseRenewedAt: 0,
       };
       this.jobs.set(job.name, entry);
       this.cluster?.report(job.name, entry.status);
@@ -407,8 +443,7 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
     }
     if (this.cluster && job.settings.is_singleton) {
       // One instance at a time: the holder of the lease; the others wait, InactiveInstance.
-      entry.leaseHeld = await this.cluster.acquire(job.name);
-      if (!entry.leaseHeld) {
+      if (!(await this.takeLease(entry))) {
         if (entry.status !== ContinuousStatus.InactiveInstance) {
           this.setStatus(entry, ContinuousStatus.InactiveInstance, "a singleton running on another instance");
         }
