@@ -127,6 +127,30 @@ describe("packages and job changes shared through PostgreSQL", () => {
     expect(await rows("SELECT hash FROM packages")).toHaveLength(1);
   }, 60_000);
 
+  it("tells B's live event stream about a job deployed and removed through A", async () => {
+    const controller = new AbortController();
+    const stream = await api(b, "/api/events", { signal: controller.signal });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let text = "";
+    const heard = (change: string) =>
+      text.includes(`"kind":"job","type":"triggered","name":"evented","change":"${change}"`);
+    const until = async (change: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!heard(change)) {
+        if (Date.now() > deadline) throw new Error(`no '${change}' event for evented on B:\n${text}`);
+        const { value, done } = await reader.read();
+        if (done) throw new Error("the event stream ended");
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await deploy(a, "triggered", "evented", { "run.sh": "echo evented\n" });
+    await until("deployed");
+    expect((await api(a, "/api/triggeredwebjobs/evented", { method: "DELETE" })).status).toBe(200);
+    await until("removed");
+    controller.abort();
+  }, 30_000);
+
   it("removes from A a job deleted through B", async () => {
     await deploy(b, "triggered", "doomed", { "run.sh": "echo doomed\n" });
     await waitFor(() => existsSync(siteJob(dataA, "triggered", "doomed")), 10_000, "doomed on A");
