@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config.ts";
-import { startHost, waitFor, type TestHost } from "../support/host.ts";
+import { AUTH, startHost, waitFor, type TestHost } from "../support/host.ts";
 
 /**
  * Kudu's remote shell, POST /api/command, against real hosts: one started as every host is (the
@@ -157,30 +158,42 @@ describe("POST /api/command", () => {
   });
 
   it("stops a command whose client has left, and one still running when the host stops", async () => {
-    /** Starts `sleep 600` in the background of a command and answers the sleep's pid. */
-    const startSleeper = async (signal?: AbortSignal) => {
+    /**
+     * Starts `sleep 600` in the background of a command, over a connection of its own (node:http,
+     * no pool), and answers the sleep's pid, the request (to leave) and how it ended.
+     */
+    const startSleeper = async () => {
       const pidFile = path.join(patient.host.paths.siteDir, `sleeper-${Date.now()}.pid`);
-      const answer = patient
-        .api("/api/command", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ command: `sleep 600 & echo $! > ${pidFile}; wait` }),
-          signal,
-        })
-        .catch((error: Error) => error);
+      const body = JSON.stringify({ command: `sleep 600 & echo $! > ${pidFile}; wait` });
+      const request = http.request(`${patient.url}/api/command`, {
+        method: "POST",
+        agent: false,
+        headers: {
+          authorization: AUTH,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
+      });
+      const answer = new Promise<number | Error>((resolve) => {
+        request.once("response", (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.once("error", resolve);
+      });
+      request.end(body);
       const pid = await waitFor(
         () => existsSync(pidFile) && Number(readFileSync(pidFile, "utf8").trim()),
         10_000,
         "the sleeper's pid",
       );
       expect(alive(pid)).toBe(true);
-      return { pid, answer };
+      return { pid, request, answer };
     };
 
-    const client = new AbortController();
-    const left = await startSleeper(client.signal);
-    client.abort();
-    await left.answer;
+    const left = await startSleeper();
+    left.request.destroy();
+    expect(await left.answer).toBeInstanceOf(Error);
     await waitFor(() => !alive(left.pid), 10_000, "the command of a client that left to be stopped");
 
     const atStop = await startSleeper();
