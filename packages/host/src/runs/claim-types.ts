@@ -19,6 +19,8 @@ export interface RunClaimStore {
    * active run, on whichever instance.
    */
   insertOnLeastLoaded(run: RunRecord, timeoutMs: number): Promise<string | null>;
+  /** The runs placed on `instanceId` that it has not claimed yet (they wait for it; not in flight). */
+  unclaimed(instanceId: string): Promise<{ jobName: string; id: string }[]>;
   /** Claims the unclaimed runs assigned to `instanceId` that are still Initializing; each is claimed once. */
   claimAssigned(instanceId: string): Promise<RunRecord[]>;
 }

@@ -36,7 +36,12 @@ export async function recoverAfterCrash(deps: {
     await store.removeProcess(record.pid, instanceId);
   }
 
-  const orphans = await store.activeRuns(instanceId);
+  // Runs other instances placed here and no process of this instance claimed were never in
+  // flight: they wait for this one to claim them (several instances).
+  const waiting = new Set((await store.claims.unclaimed(instanceId)).map((r) => `${r.jobName}/${r.id}`));
+  const orphans = (await store.activeRuns(instanceId)).filter(
+    (run) => !waiting.has(`${run.jobName}/${run.id}`),
+  );
   const now = new Date();
   const aborted: RunRecord[] = [];
   for (const run of orphans) {

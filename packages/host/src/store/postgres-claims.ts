@@ -37,6 +37,14 @@ export class PgRunClaims implements RunClaimStore {
     return rows[0] ? (rows[0].instance_id as string) : null;
   }
 
+  async unclaimed(instanceId: string): Promise<{ jobName: string; id: string }[]> {
+    const { rows } = await this.db.query(
+      `SELECT job_name, id FROM runs WHERE instance_id = $1 AND NOT claimed AND status = '${RunStatus.Initializing}'`,
+      [instanceId],
+    );
+    return rows.map((r) => ({ jobName: r.job_name as string, id: r.id as string }));
+  }
+
   async claimAssigned(instanceId: string): Promise<RunRecord[]> {
     const { rows } = await this.db.query(
       `UPDATE runs SET claimed = true, claimed_at = now()

@@ -48,6 +48,15 @@ export class SqliteRunClaims implements RunClaimStore {
     }
   }
 
+  async unclaimed(instanceId: string): Promise<{ jobName: string; id: string }[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT job_name, id FROM runs WHERE instance_id = ? AND claimed = 0 AND status = '${RunStatus.Initializing}'`,
+      )
+      .all(instanceId) as { job_name: string; id: string }[];
+    return rows.map((r) => ({ jobName: r.job_name, id: r.id }));
+  }
+
   async claimAssigned(instanceId: string): Promise<RunRecord[]> {
     const rows = this.db
       .prepare(

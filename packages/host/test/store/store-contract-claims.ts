@@ -117,6 +117,7 @@ export function claimsContract(
       await store.insertRun(run("busy", "1", "a", RunStatus.Running));
       expect(await store.claims.insertOnLeastLoaded(run("x", "1", "a"), LONG)).toBe("b");
       expect(await store.claims.claimAssigned("a")).toEqual([]);
+      expect(await store.claims.unclaimed("b")).toEqual([{ jobName: "x", id: "1" }]);
       const [claimed, ...rest] = await Promise.all([
         store.claims.claimAssigned("b"),
         store.claims.claimAssigned("b"),
@@ -124,7 +125,9 @@ export function claimsContract(
       ]);
       expect([claimed, ...rest].flat().map((r) => `${r.jobName}/${r.id}@${r.instanceId}`)).toEqual(["x/1@b"]);
       expect(await store.claims.claimAssigned("b")).toEqual([]);
+      expect(await store.claims.unclaimed("b")).toEqual([]);
       // A placed run closed before its claim (its instance died: instance lost) is never claimed.
+      await store.insertRun(run("busy-2", "1", "a", RunStatus.Running));
       expect(await store.claims.insertOnLeastLoaded(run("y", "1", "a"), LONG)).toBe("b");
       await store.updateRun("y", "1", {
         status: RunStatus.Aborted,
