@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunJson } from "../../src/api/json-types.ts";
 import { AUTH, waitFor } from "../support/host.ts";
@@ -16,6 +17,7 @@ import { startServe, type ServeProcess } from "../support/serve-process.ts";
  * after what was logged before; web hooks reach a receiver once per run, not once per instance.
  * The same job folders are copied into both sites before they start.
  */
+const LOG_CAP = 64 * 1024;
 let postgres: TestPostgres;
 let databaseUrl: string;
 const dirs: string[] = [];
@@ -41,6 +43,8 @@ async function dataDirWithJobs(): Promise<string> {
   };
   await job("talker", TALKER, { stopping_wait_time: 5 });
   await job("quick", "echo quick\n", {});
+  // 4 MB of output, far past the log cap set below.
+  await job("flood", "yes 'a line of output that floods the log' | head -c 4000000\n", {});
   return dir;
 }
 
@@ -49,6 +53,7 @@ async function serve(id: string): Promise<ServeProcess> {
     WEBJOBS_DATABASE_URL: databaseUrl,
     WEBJOBS_INSTANCE_ID: id,
     WEBJOBS_INSTANCE_TIMEOUT: "3",
+    WEBJOBS_RUN_LOG_MAX_BYTES: String(LOG_CAP),
     WEBJOBS_LOG_LEVEL: "info",
   });
   hosts.push(host);
@@ -106,6 +111,16 @@ async function liveEvents(host: ServeProcess, signal: AbortSignal) {
   expect(response.status).toBe(200);
   void readEvents(response, (data) => events.push(JSON.parse(data))).catch(() => undefined);
   return events;
+}
+
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
 }
 
 let a: ServeProcess;
@@ -232,6 +247,20 @@ describe("runs from every instance", () => {
     // The cancelled run of the first test too.
     const talkers = delivered.filter((run) => run.job_name === "talker");
     expect(talkers.map((run) => run.status)).toEqual(["Aborted"]);
+  }, 30_000);
+
+  it("ships no more of a run's log than the log file keeps", async () => {
+    const { id, other } = await startRun(a, "flood");
+    await waitFor(async () => (await getRun(other, "flood", id)).status === "Success", 20_000, "flood");
+    const text = await (await api(other, `/api/triggeredwebjobs/flood/history/${id}/log`)).text();
+    expect(text).toContain(`Log truncated: the output passed the ${LOG_CAP} bytes limit`);
+    expect(text.trimEnd().split("\n").at(-1)).toContain("Status changed to Success");
+    // The cap, plus the host's own few lines.
+    expect(Buffer.byteLength(text)).toBeLessThan(LOG_CAP + 1024);
+    const [stored] = await rows(
+      `SELECT sum(octet_length(text))::int AS bytes FROM run_log_chunks WHERE job_name = 'flood' AND run_id = '${id}'`,
+    );
+    expect(stored!.bytes).toBe(Buffer.byteLength(text));
   }, 30_000);
 
   it("reads the log and details of a run of an instance killed with -9 on the survivor, closed as instance lost", async () => {
