@@ -59,6 +59,11 @@ interface Supervised {
   leaseHeld: boolean;
   /** When the last successful renewal was asked (`performance.now()`): the lease runs from then at the latest. */
   leaseRenewedAt: number;
+  /**
+   * When this instance last learnt the job's desired state or version (`performance.now()`): a
+   * look at the store begun before then may have read an older row, and leaves the job alone.
+   */
+  touchedAt: number;
 }
 
 /**
@@ -214,6 +219,7 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
 
   private async applyDesiredState(entry: Supervised, job: JobRecord, reason: string): Promise<void> {
     entry.job = job;
+    entry.touchedAt = performance.now();
     if (job.desiredState === "running") {
       entry.backoff.reset();
       await this.enqueue(entry, async () => {
@@ -240,9 +246,12 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
     if (this.state !== "started" || !this.cluster) return;
     // First, and whatever else fails: a lease not renewed in time is another instance's to take.
     await this.renewLeases();
+    const readAt = performance.now();
     const stored = new Map((await this.deps.registry.list(JobType.Continuous)).map((j) => [j.name, j]));
     for (const entry of [...this.jobs.values()]) {
       if (this.state !== "started") return;
+      // Started, stopped or deployed here while the rows were read: they may predate it.
+      if (entry.touchedAt >= readAt) continue;
       const name = entry.job.name;
       const job = stored.get(name);
       if (!job) {
@@ -333,6 +342,7 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
   private onDeployed(job: JobRecord): void {
     const entry = this.entry(job);
     entry.job = job;
+    entry.touchedAt = performance.now();
     entry.startError = null;
     if (job.desiredState !== "running") {
       // A package with disable.job arrives stopped.
@@ -389,6 +399,7 @@ export class ContinuousSupervisor extends EventEmitter<SupervisorEvents> impleme
         queue: Promise.resolve(),
         leaseHeld: false,
         leaseRenewedAt: 0,
+        touchedAt: performance.now(),
       };
       this.jobs.set(job.name, entry);
       this.cluster?.report(job.name, entry.status);
