@@ -60,11 +60,15 @@ export class AssignedRuns {
   private async claim(): Promise<void> {
     const { store, runner, instanceId, log } = this.deps;
     try {
-      for (const run of await store.claims.claimAssigned(instanceId)) {
-        await runner.launchClaimed(run).catch((error: unknown) => {
-          log.error({ err: error, job: run.jobName, run: run.id }, "could not start an assigned run");
-        });
-      }
+      // Side by side: one run waiting for its job's previous run to leave does not hold the others.
+      const claimed = await store.claims.claimAssigned(instanceId);
+      await Promise.all(
+        claimed.map((run) =>
+          runner.launchClaimed(run).catch((error: unknown) => {
+            log.error({ err: error, job: run.jobName, run: run.id }, "could not start an assigned run");
+          }),
+        ),
+      );
     } catch (error) {
       log.warn({ err: error }, "could not look for runs assigned to this instance");
     }

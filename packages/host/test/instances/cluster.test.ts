@@ -118,7 +118,9 @@ describe("several hosts on one PostgreSQL", () => {
       "SELECT scheduled_time, instance_id FROM runs WHERE job_name = 'ticker' AND scheduled_time IS NOT NULL",
     );
     const instants = served.map((r) => (r.scheduled_time as Date).getTime());
-    expect(instants.length).toBeGreaterThanOrEqual(9);
+    // Most ran: a tick whose previous run is still going (placed on the other host, it can take
+    // over a second on a busy machine) is skipped by the overlap policy, recorded as such.
+    expect(instants.length).toBeGreaterThanOrEqual(5);
     expect(new Set(instants).size).toBe(instants.length);
     // No second outcome for an instant: each fire row is the one answer to its due instant.
     const fires = await rows("SELECT scheduled_time, outcome FROM fires WHERE job_name = 'ticker'");
@@ -134,34 +136,44 @@ describe("several hosts on one PostgreSQL", () => {
     const started = await api(b, "/api/triggeredwebjobs/slow/run", { method: "POST" });
     expect(started.status).toBe(202);
     const runUrl = new URL(started.headers.get("location")!).pathname;
-    const run = () => api(a, runUrl).then((r) => r.json() as Promise<RunJson>);
-    await waitFor(async () => (await run()).status === "Running", 10_000, "slow to run on host-b");
-    await waitFor(
-      async () => (await instances(a)).find((i) => i.id === "host-b")?.active_runs === 1,
+    // The run goes to the less loaded host (the ticker keeps both busy now and then): that one dies.
+    const first = await waitFor(
+      async () => {
+        const current = (await api(b, runUrl).then((r) => r.json())) as RunJson;
+        return current.status === "Running" && current;
+      },
       10_000,
-      "host-b's load to show its run",
+      "slow to run",
+    );
+    const [victim, survivor] = first.instance === "host-b" ? [b, a] : [a, b];
+    const victimId = first.instance;
+    const run = () => api(survivor, runUrl).then((r) => r.json() as Promise<RunJson>);
+    await waitFor(
+      async () => (await instances(survivor)).find((i) => i.id === victimId)?.active_runs === 1,
+      10_000,
+      "the victim's load to show its run",
     );
 
-    b.child.kill("SIGKILL");
+    victim.child.kill("SIGKILL");
     const killedAt = Date.now();
-    await b.exited;
+    await victim.exited;
     const ended = await waitFor(
       async () => {
         const current = await run();
         return current.status !== "Running" && current;
       },
       15_000,
-      "host-a to close host-b's run",
+      "the survivor to close the victim's run",
     );
     const elapsed = Date.now() - killedAt;
-    expect(ended).toMatchObject({ status: "Aborted", reason: "instance lost", instance: "host-b" });
+    expect(ended).toMatchObject({ status: "Aborted", reason: "instance lost", instance: victimId });
     expect(elapsed).toBeLessThan(15_000);
-    expect((await instances(a)).map((i) => [i.id, i.state])).toEqual([
-      ["host-a", "live"],
-      ["host-b", "dead"],
+    expect((await instances(survivor)).map((i) => [i.id, i.state])).toEqual([
+      ["host-a", victimId === "host-a" ? "dead" : "live"],
+      ["host-b", victimId === "host-b" ? "dead" : "live"],
     ]);
-    expect(a.output()).toContain("run of a dead instance closed as Aborted (instance lost)");
-    // Nothing waits for it: the job runs again, here.
-    expect((await api(a, "/api/triggeredwebjobs/slow/run", { method: "POST" })).status).toBe(202);
+    expect(survivor.output()).toContain("run of a dead instance closed as Aborted (instance lost)");
+    // Nothing waits for it: the job runs again, on the survivor.
+    expect((await api(survivor, "/api/triggeredwebjobs/slow/run", { method: "POST" })).status).toBe(202);
   }, 40_000);
 });
