@@ -21,6 +21,7 @@ export class LogShipper {
   private timer: NodeJS.Timeout | null = null;
   private shipping: Promise<void> | null = null;
   private closed = false;
+  private failing = false;
 
   constructor(
     private readonly store: RemoteRunStore,
@@ -36,33 +37,43 @@ export class LogShipper {
     this.schedule();
   }
 
-  /** Ships what is left (one last try for a failed write); resolves when done. */
-  async close(): Promise<void> {
+  /**
+   * Ships what is left, after the log's last line. Rejects when a write fails; calling it again
+   * goes on from the chunk that failed (the runner retries it while the database is away).
+   */
+  async finish(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.shipping;
-    await this.ship();
+    await this.shipAll();
   }
 
   private ship(): Promise<void> {
-    this.shipping ??= this.shipAll().finally(() => (this.shipping = null));
+    this.shipping ??= this.shipAll()
+      .then(() => {
+        this.failing = false;
+      })
+      .catch((error: unknown) => {
+        // Said once per outage, not every second; tried again at the next turn.
+        if (!this.failing)
+          this.log.warn({ err: error, job: this.jobName, run: this.runId }, "could not ship run log lines");
+        this.failing = true;
+        if (!this.closed) this.schedule();
+      })
+      .finally(() => {
+        this.shipping = null;
+      });
     return this.shipping;
   }
 
   private async shipAll(): Promise<void> {
-    try {
-      for (;;) {
-        const chunk = this.retry ?? this.nextChunk();
-        if (!chunk) return;
-        this.retry = chunk;
-        await this.store.appendLogChunk(this.jobName, this.runId, chunk.seq, chunk.text);
-        this.retry = null;
-      }
-    } catch (error) {
-      this.log.warn({ err: error, job: this.jobName, run: this.runId }, "could not ship run log lines");
-      // Tried again at the next turn (while the run goes on).
-      if (!this.closed) this.schedule();
+    for (;;) {
+      const chunk = this.retry ?? this.nextChunk();
+      if (!chunk) return;
+      this.retry = chunk;
+      await this.store.appendLogChunk(this.jobName, this.runId, chunk.seq, chunk.text);
+      this.retry = null;
     }
   }
 

@@ -377,8 +377,18 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     const ended: RunRecord = { ...run, ...final, endTime: final.endTime ?? new Date() };
     log.write(ended.status === RunStatus.Success ? "SYS INFO" : "SYS ERR ", statusLine(ended));
     await log.close();
-    // Shipped before the end is recorded: whoever sees the run ended reads its whole log.
-    await shipper?.close();
+    // Shipped before the end is recorded: whoever sees the run ended reads its whole log. Queued
+    // like the end (while the database is away), and never keeping the end from being written.
+    if (shipper) {
+      await this.runWrites
+        .write(`log of run ${run.id} of ${job.name}`, () => shipper.finish())
+        .catch((error: unknown) =>
+          this.deps.log.warn(
+            { err: error, job: job.name, run: run.id },
+            "could not ship the end of a run log",
+          ),
+        );
+    }
     // The database may be out of reach right now: the end (with its real end time) is written
     // once it is back, and the job counts as running here until then.
     const recorded = await this.runWrites.write(`end of run ${run.id} of ${job.name}`, () =>
