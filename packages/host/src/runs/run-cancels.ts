@@ -63,9 +63,11 @@ export class RunCancels {
     const { runner, store, signals, instanceId, log } = this.deps;
     if (runner.isRunningRun(name, id)) return { run: await runner.cancel(name, id), ended: true };
     const run = await runner.requireRun(name, id);
-    // Not going on another instance (ended, or left by this one's predecessor): the runner says
-    // why it cannot be cancelled.
-    if (run.instanceId === instanceId || !(await store.remoteRuns.requestCancel(name, id))) {
+    // Going on another instance, or placed on this one and not started yet (several instances):
+    // marked, for the instance running it to act on. Otherwise (ended, or left by this one's
+    // predecessor) the runner says why it cannot be cancelled.
+    const mayRunElsewhere = run.instanceId !== instanceId || store.remoteRuns.shared;
+    if (!mayRunElsewhere || !(await store.remoteRuns.requestCancel(name, id))) {
       return { run: await runner.cancel(name, id), ended: true };
     }
     await signals
