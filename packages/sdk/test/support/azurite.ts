@@ -12,17 +12,26 @@ export interface Azurite {
   stop(): Promise<void>;
 }
 
+export interface AzuriteOptions {
+  /** Node options for Azurite's process, before its script (e.g. `--require` a preload). */
+  nodeArgs?: string[];
+  /** More Azurite flags (e.g. `--silent`). */
+  args?: string[];
+}
+
 /**
  * A real Azurite (npm) on free loopback ports, in memory, its working folder under `<tmp>/webjobs-…`
  * so the leak guard notices it if a test forgets to stop it.
  */
-export async function startAzurite(): Promise<Azurite> {
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const cwd = await mkdtemp(path.join(os.tmpdir(), "webjobs-azurite-"));
   const main = createRequire(import.meta.url).resolve("azurite/dist/src/azurite.js");
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       main,
+      ...(options.args ?? []),
       "--inMemoryPersistence",
       "--disableTelemetry",
       "--skipApiVersionCheck",
