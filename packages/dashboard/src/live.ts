@@ -18,7 +18,7 @@ function open(): void {
     const event = JSON.parse(message.data) as LiveEvent;
     for (const listener of [...listeners]) listener(event);
   };
-  for (const kind of ["run", "job", "continuous"] satisfies LiveEvent["kind"][]) {
+  for (const kind of ["run", "job", "continuous", "invocation"] satisfies LiveEvent["kind"][]) {
     source.addEventListener(kind, dispatch);
   }
   source.onerror = () => {

@@ -20,29 +20,18 @@ export interface InvocationJson {
   log_url: string;
 }
 
-/**
- * Invocations are written by the job to files the host reads on request: the event stream carries
- * none, so the page asks again every few seconds while it is shown, and at once on the job's events.
- */
-const REFRESH_MS = 2000;
-
-function useRefresh(reload: () => void): void {
-  useEffect(() => {
-    const timer = setInterval(() => {
-      if (document.visibilityState === "visible") reload();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, []);
-}
-
 const statusOf = (status: string) => (status === "Succeeded" ? "Success" : status);
 
 /** The functions of a job using webjobs-sdk, and the recent invocations of the chosen one. */
 export function FunctionsPage({ type, name, fn }: { type: JobType; name: string; fn: string | undefined }) {
-  const concerns = (event: LiveEvent) =>
-    event.kind === "run" ? type === "triggered" && event.job === name : event.name === name;
+  // The host pushes each invocation's start and end (read from the job's records) on the page's one
+  // event stream: the lists are fetched again on those, with no polling.
+  const concerns = (event: LiveEvent) => {
+    if (event.kind === "invocation") return event.type === type && event.job === name;
+    if (event.kind === "run") return type === "triggered" && event.job === name;
+    return event.name === name;
+  };
   const functions = useResource<FunctionSummary[]>(`${jobPath(type, name)}/functions`, concerns);
-  useRefresh(functions.reload);
   const chosen = fn ?? functions.data?.[0]?.name;
   return (
     <>
@@ -117,9 +106,8 @@ function Invocations({
 }) {
   const list = useResource<InvocationJson[]>(
     `${jobPath(type, name)}/functions/${encodeURIComponent(fn)}/invocations?limit=50`,
-    concerns,
+    (event) => (event.kind === "invocation" ? concerns(event) && event.function === fn : concerns(event)),
   );
-  useRefresh(list.reload);
   const running = list.data?.some((i) => i.status === "Running") ?? false;
   const now = useTick(1000, running);
   const finished = (list.data ?? []).filter((i) => i.duration_ms !== null);

@@ -24,8 +24,12 @@ import { jobStatus } from "./JobsPage.tsx";
 
 const PAGE = 10;
 
-const concerns = (type: JobType, name: string) => (event: LiveEvent) =>
-  event.kind === "run" ? type === "triggered" && event.job === name : event.name === name;
+const concerns = (type: JobType, name: string) => (event: LiveEvent) => {
+  if (event.kind === "run") return type === "triggered" && event.job === name;
+  // The job's JSON holds no invocation counts.
+  if (event.kind === "invocation") return false;
+  return event.name === name;
+};
 
 export function JobPage({ type, name }: { type: JobType; name: string }) {
   const job = useResource<Job>(jobPath(type, name), concerns(type, name));

@@ -1,5 +1,7 @@
 import type { ContinuousStatus } from "../../continuous/supervisor.ts";
 import type { JobRecord, JobType, RunRecord, RunStatus } from "../../store/types.ts";
+import { InvocationFeed } from "../../sdk/invocation-feed.ts";
+import { hasSdkMarker } from "../../sdk/invocations.ts";
 import type { ApiContext } from "../context.ts";
 
 /**
@@ -10,7 +12,15 @@ import type { ApiContext } from "../context.ts";
 export type LiveEvent =
   | { kind: "run"; job: string; id: string; status: RunStatus }
   | { kind: "job"; type: JobType; name: string; change: "deployed" | "removed" | "desired_state" }
-  | { kind: "continuous"; name: string; status: ContinuousStatus };
+  | { kind: "continuous"; name: string; status: ContinuousStatus }
+  | {
+      kind: "invocation";
+      type: JobType;
+      job: string;
+      function: string;
+      id: string;
+      status: "Running" | "Succeeded" | "Failed";
+    };
 
 type Listener = (event: LiveEvent) => void;
 
@@ -25,18 +35,39 @@ export class LiveEvents {
   /** Tells this process's generations from a previous one's (a restarted host starts again at 0). */
   readonly epoch = Date.now().toString(36);
   generation = 0;
+  /** Invocations of webjobs-sdk functions, followed in the jobs' data folders. */
+  readonly invocations: InvocationFeed;
 
-  constructor(ctx: Pick<ApiContext, "runner" | "registry" | "continuous" | "runEvents">) {
-    const runEvent = (run: RunRecord) =>
+  constructor(ctx: Pick<ApiContext, "runner" | "registry" | "continuous" | "runEvents" | "paths">) {
+    const feed = new InvocationFeed((type, name) => ctx.paths.jobData(type, name));
+    this.invocations = feed;
+    feed.on("change", (change) => this.publish({ kind: "invocation", ...change }));
+    // A job's records are followed from its first start (the SDK creates them then), and those of
+    // jobs that used the SDK before this host started from now.
+    const runEvent = (run: RunRecord) => {
+      feed.watch("triggered", run.jobName);
       this.publish({ kind: "run", job: run.jobName, id: run.id, status: run.status });
+    };
     const deployed = (job: JobRecord) =>
       this.publish({ kind: "job", type: job.type, name: job.name, change: "deployed" });
-    const removed = (type: JobType, name: string) =>
+    const removed = (type: JobType, name: string) => {
+      feed.unwatch(type, name);
       this.publish({ kind: "job", type, name, change: "removed" });
+    };
     const desiredState = (job: JobRecord) =>
       this.publish({ kind: "job", type: job.type, name: job.name, change: "desired_state" });
-    const continuous = (name: string, status: ContinuousStatus) =>
+    const continuous = (name: string, status: ContinuousStatus) => {
+      feed.watch("continuous", name);
       this.publish({ kind: "continuous", name, status });
+    };
+    void ctx.registry.list().then(
+      (jobs) => {
+        for (const job of jobs) {
+          if (hasSdkMarker(ctx.paths.jobData(job.type, job.name))) feed.watch(job.type, job.name);
+        }
+      },
+      () => undefined,
+    );
     const { runner, registry } = ctx;
     runner.on("status", runEvent).on("finished", runEvent);
     registry.on("deployed", deployed).on("removed", removed).on("desiredState", desiredState);
@@ -50,6 +81,7 @@ export class LiveEvents {
       runner.off("status", runEvent).off("finished", runEvent);
       registry.off("deployed", deployed).off("removed", removed).off("desiredState", desiredState);
       ctx.continuous.off("status", continuous);
+      feed.close();
     };
   }
 
@@ -64,7 +96,9 @@ export class LiveEvents {
   }
 
   publish(event: LiveEvent): void {
-    this.generation += 1;
+    // Invocations change no list the generation tags (jobs, runs): a busy queue function must not
+    // make every jobs list render again.
+    if (event.kind !== "invocation") this.generation += 1;
     for (const listener of this.listeners) listener(event);
   }
 
