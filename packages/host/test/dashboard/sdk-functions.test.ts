@@ -66,16 +66,35 @@ describe("the functions page of a job using webjobs-sdk", () => {
       "using_sdk",
     );
 
+    // The page's clock is Playwright's: time can jump forward to show that no timer polls the API.
+    await page.clock.install();
     await page.goto(`${t.url}/#/jobs/continuous/thumbs`);
+    await page.reload();
     await page.getByRole("link", { name: /Functions and invocations/ }).click();
     await page.getByRole("heading", { name: "Functions of thumbs" }).waitFor();
     await page.getByRole("link", { name: "thumbnails" }).waitFor({ timeout: 15_000 });
     await page.getByText("No invocations yet.").waitFor();
 
-    // The page was open before the message: the invocation appears by itself.
+    // Idle, the page asks nothing: 10 s pass in the page (the old 2 s refresh would have asked 5 times
+    // for each list), then a request of the page's own marks the end of what it sent before.
+    const asked: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.includes("/functions")) asked.push(request.url());
+    });
+    await page.clock.fastForward("00:10");
+    await page.evaluate(() =>
+      fetch("/api/session", { headers: { "x-requested-with": "webjobs-dashboard" } }),
+    );
+    expect(asked).toEqual([]);
+
+    // The page was open before the message: the invocation appears by itself, pushed by the host
+    // on the page's event stream.
     const sent = await queue.sendMessage(Buffer.from(JSON.stringify({ name: "cat" })).toString("base64"));
     const item = page.locator("li.invocation", { hasText: '{"name":"cat"}' });
     await item.getByText("Succeeded").waitFor({ timeout: 15_000 });
+    expect(asked.length).toBeGreaterThan(0);
+    const app = await t.host.http();
+    expect(app.live.subscribers).toBe(1);
     await item.locator("summary").click();
     await item.getByText(sent.messageId).waitFor();
     await item.getByText(/making a thumbnail of cat/).waitFor();
@@ -91,6 +110,10 @@ describe("the functions page of a job using webjobs-sdk", () => {
       .getByText(/cannot read the image/)
       .first()
       .waitFor();
+
+    // Leaving the dashboard closes its one stream.
+    await page.goto("about:blank");
+    await waitFor(() => app.live.subscribers === 0, 10_000, "the stream closed");
 
     expect((await t.api("/api/continuouswebjobs/thumbs/stop", { method: "POST" })).ok).toBe(true);
   });
