@@ -22,7 +22,15 @@ function page(route: Route, session: SessionJson | null | undefined) {
     if (runs === "runs" && id && type === "triggered")
       return <RunPage key={`${name}/${id}`} job={name} id={id} />;
     if (runs === "functions")
-      return <FunctionsPage key={`${type}/${name}`} type={type} name={name} fn={id} />;
+      return (
+        <FunctionsPage
+          key={`${type}/${name}`}
+          type={type}
+          name={name}
+          fn={id}
+          opened={route.query.get("invocation") ?? undefined}
+        />
+      );
     return <JobPage key={`${type}/${name}`} type={type} name={name} />;
   }
   if (first === "history") return <HistoryPage route={route} />;

@@ -109,6 +109,28 @@ describe("a job using the SDK, as a continuous job under a real host", () => {
     expect(summary!.invocations.succeeded).toBeGreaterThanOrEqual(1);
     expect(summary!.invocations.failed).toBeGreaterThanOrEqual(1);
 
+    // Caused by: the blob the queue function wrote triggered the blob function; the host links both
+    // ways from the SDK's records (the message body and the blob content are left as written).
+    type Linked = { id: string; parent_id: string | null; parent: { id: string; function: string } | null };
+    const child = await waitFor(
+      async () => {
+        const list = (await (
+          await t.api("/api/continuouswebjobs/thumbs/functions/thumbnailSize/invocations")
+        ).json()) as (Linked & { trigger_details: Record<string, unknown> })[];
+        return list.find((i) => i.trigger_details.blob_name === "thumbs/cat.txt");
+      },
+      15_000,
+      "the blob function's invocation",
+    );
+    expect(child.parent_id).toBe(ok.id);
+    expect(child.parent).toEqual({ id: ok.id, function: "thumbnails" });
+    const parents = (await (
+      await t.api("/api/continuouswebjobs/thumbs/functions/thumbnails/invocations")
+    ).json()) as (Linked & { children: { id: string; function: string }[] })[];
+    const parent = parents.find((i) => i.id === ok.id)!;
+    expect(parent.parent_id).toBeNull();
+    expect(parent.children).toEqual([{ id: child.id, function: "thumbnailSize" }]);
+
     // The host stops it the Kudu way (shutdown file, then SIGTERM); the SDK leaves cleanly.
     expect((await t.api("/api/continuouswebjobs/thumbs/stop", { method: "POST" })).ok).toBe(true);
     const jobLog = await waitFor(

@@ -17,13 +17,33 @@ export interface InvocationJson {
   arguments: Record<string, string>;
   error: string | null;
   reason: string;
+  /** Caused by: the invocation whose output triggered this one, and those its outputs triggered. */
+  parent_id: string | null;
+  parent: InvocationLink | null;
+  children: InvocationLink[];
   log_url: string;
+}
+
+interface InvocationLink {
+  id: string;
+  function: string;
 }
 
 const statusOf = (status: string) => (status === "Succeeded" ? "Success" : status);
 
 /** The functions of a job using webjobs-sdk, and the recent invocations of the chosen one. */
-export function FunctionsPage({ type, name, fn }: { type: JobType; name: string; fn: string | undefined }) {
+export function FunctionsPage({
+  type,
+  name,
+  fn,
+  opened,
+}: {
+  type: JobType;
+  name: string;
+  fn: string | undefined;
+  /** An invocation to show opened (a caused-by link). */
+  opened?: string | undefined;
+}) {
   // The host pushes each invocation's start and end (read from the job's records) on the page's one
   // event stream: the lists are fetched again on those, with no polling.
   const concerns = (event: LiveEvent) => {
@@ -88,7 +108,9 @@ export function FunctionsPage({ type, name, fn }: { type: JobType; name: string;
           </table>
         </div>
       )}
-      {chosen && <Invocations key={chosen} type={type} name={name} fn={chosen} concerns={concerns} />}
+      {chosen && (
+        <Invocations key={chosen} type={type} name={name} fn={chosen} concerns={concerns} opened={opened} />
+      )}
     </>
   );
 }
@@ -98,15 +120,18 @@ function Invocations({
   name,
   fn,
   concerns,
+  opened,
 }: {
   type: JobType;
   name: string;
   fn: string;
   concerns: (event: LiveEvent) => boolean;
+  opened: string | undefined;
 }) {
   const list = useResource<InvocationJson[]>(
     `${jobPath(type, name)}/functions/${encodeURIComponent(fn)}/invocations?limit=50`,
-    (event) => (event.kind === "invocation" ? concerns(event) && event.function === fn : concerns(event)),
+    // Any function's invocation counts: a child started by another function links back to this one.
+    concerns,
   );
   const running = list.data?.some((i) => i.status === "Running") ?? false;
   const now = useTick(1000, running);
@@ -120,7 +145,15 @@ function Invocations({
       {list.data && list.data.length > 0 && (
         <ul class="invocations">
           {list.data.map((i) => (
-            <InvocationItem key={i.id} invocation={i} now={now} />
+            <InvocationItem
+              key={i.id}
+              invocation={i}
+              now={now}
+              link={(to) =>
+                `${href("jobs", type, name, "functions", to.function)}?invocation=${encodeURIComponent(to.id)}`
+              }
+              opened={i.id === opened}
+            />
           ))}
         </ul>
       )}
@@ -162,7 +195,17 @@ function InvocationChart({ finished }: { finished: InvocationJson[] }) {
   );
 }
 
-function InvocationItem({ invocation: i, now }: { invocation: InvocationJson; now: number }) {
+function InvocationItem({
+  invocation: i,
+  now,
+  link,
+  opened,
+}: {
+  invocation: InvocationJson;
+  now: number;
+  link: (to: InvocationLink) => string;
+  opened: boolean;
+}) {
   const [log, setLog] = useState<string | null>(null);
   const start = parseTime(i.start_time);
   const duration = i.duration_ms ?? (start ? now - start.getTime() : null);
@@ -177,13 +220,17 @@ function InvocationItem({ invocation: i, now }: { invocation: InvocationJson; no
       setLog(`(the log could not be read: ${(error as Error).message})`);
     }
   };
+  // Opened by a caused-by link: its log is shown at once.
+  useEffect(() => {
+    if (opened && log === null) void loadLog();
+  }, [opened]);
   // The log of a running invocation grows: read it again when the invocation's status changes.
   useEffect(() => {
     if (log !== null) void loadLog();
   }, [i.status]);
   return (
     <li class="invocation" data-invocation={i.id}>
-      <details onToggle={(e) => e.currentTarget.open && log === null && void loadLog()}>
+      <details open={opened} onToggle={(e) => e.currentTarget.open && log === null && void loadLog()}>
         <summary>
           <Status status={statusOf(i.status)} label={i.status} />{" "}
           <span title={exactUtc(start)}>{whenText(start)}</span>
@@ -196,6 +243,31 @@ function InvocationItem({ invocation: i, now }: { invocation: InvocationJson; no
           </dd>
           <dt>Reason</dt>
           <dd>{i.reason}</dd>
+          {i.parent && (
+            <>
+              <dt>Caused by</dt>
+              <dd>
+                <a href={link(i.parent)}>
+                  {i.parent.function} <code>{i.parent.id}</code>
+                </a>
+              </dd>
+            </>
+          )}
+          {i.children.length > 0 && (
+            <>
+              <dt>Caused</dt>
+              <dd>
+                {i.children.map((child, n) => (
+                  <Fragment key={child.id}>
+                    {n > 0 && ", "}
+                    <a href={link(child)}>
+                      {child.function} <code>{child.id}</code>
+                    </a>
+                  </Fragment>
+                ))}
+              </dd>
+            </>
+          )}
           {details.map(([key, value]) => (
             <Fragment key={key}>
               <dt>{key.replace(/_/g, " ")}</dt>

@@ -19,6 +19,15 @@ export interface Invocation {
   error: string | null;
   reason: string;
   log: string[];
+  /** The invocation whose output (a queue message or a blob it wrote) triggered this one. */
+  parent: InvocationLink | null;
+  /** The invocations its outputs triggered. */
+  children: InvocationLink[];
+}
+
+export interface InvocationLink {
+  id: string;
+  function: string;
 }
 
 export interface FunctionSummary {
@@ -48,6 +57,7 @@ export function hasSdkMarker(jobDataDir: string): boolean {
 /** Every invocation recorded for a job, oldest first. Unreadable lines are skipped. */
 export async function readInvocations(jobDataDir: string): Promise<Invocation[]> {
   const byId = new Map<string, Invocation>();
+  const writers = new Map<string, Invocation>();
   for (const file of ["invocations.1.jsonl", "invocations.jsonl"]) {
     let text: string;
     try {
@@ -76,6 +86,8 @@ export async function readInvocations(jobDataDir: string): Promise<Invocation[]>
           error: null,
           reason: String(line.reason ?? ""),
           log: [],
+          parent: null,
+          children: [],
         });
       } else if (line.kind === "end") {
         const invocation = byId.get(line.id);
@@ -84,10 +96,39 @@ export async function readInvocations(jobDataDir: string): Promise<Invocation[]>
         invocation.duration_ms = typeof line.duration_ms === "number" ? line.duration_ms : null;
         invocation.error = typeof line.error === "string" ? line.error : null;
         invocation.log = Array.isArray(line.log) ? (line.log as string[]) : [];
+        if (Array.isArray(line.outputs)) {
+          for (const output of line.outputs as Record<string, unknown>[]) {
+            const key = outputKey(output);
+            if (key) writers.set(key, invocation);
+          }
+        }
       }
     }
   }
+  // Caused by: the SDK lists what each invocation's outputs wrote (message ids, blob ETags); the
+  // trigger details of the invocation they started name the same message or blob version. Message
+  // bodies stay as the user wrote them (text and bytes could not carry a parent id anyway).
+  for (const invocation of byId.values()) {
+    const details = invocation.trigger_details;
+    const key =
+      typeof details.message_id === "string"
+        ? outputKey({ queue: details.queue, message_id: details.message_id })
+        : outputKey({ blob: details.blob_name, etag: details.etag });
+    const parent = key ? writers.get(key) : undefined;
+    if (!parent || parent === invocation) continue;
+    invocation.parent = { id: parent.id, function: parent.function };
+    parent.children.push({ id: invocation.id, function: invocation.function });
+  }
   return [...byId.values()];
+}
+
+/** A queue message (by id, unique per queue) or a blob version (path and ETag, quotes aside). */
+function outputKey(output: Record<string, unknown>): string | null {
+  if (typeof output.message_id === "string") return `message ${output.message_id}`;
+  if (typeof output.blob === "string" && typeof output.etag === "string") {
+    return `blob ${output.blob} ${output.etag.replace(/"/g, "")}`;
+  }
+  return null;
 }
 
 /** The functions the job declared, with their counts, in declaration order. */

@@ -72,7 +72,7 @@ describe("the functions page of a job using webjobs-sdk", () => {
     await page.reload();
     await page.getByRole("link", { name: /Functions and invocations/ }).click();
     await page.getByRole("heading", { name: "Functions of thumbs" }).waitFor();
-    await page.getByRole("link", { name: "thumbnails" }).waitFor({ timeout: 15_000 });
+    await page.getByRole("link", { name: "thumbnails", exact: true }).waitFor({ timeout: 15_000 });
     await page.getByText("No invocations yet.").waitFor();
 
     // Idle, the page asks nothing: 10 s pass in the page (the old 2 s refresh would have asked 5 times
@@ -98,7 +98,19 @@ describe("the functions page of a job using webjobs-sdk", () => {
     await item.locator("summary").click();
     await item.getByText(sent.messageId).waitFor();
     await item.getByText(/making a thumbnail of cat/).waitFor();
-    const row = page.locator("tr", { hasText: "thumbnails" });
+
+    // Caused by: the blob it wrote triggered thumbnailSize; the link opens that invocation, which
+    // links back.
+    await item.getByRole("link", { name: /thumbnailSize/ }).click();
+    await page.getByRole("heading", { name: "Recent invocations of thumbnailSize" }).waitFor();
+    const child = page.locator("li.invocation details[open]");
+    await child.getByText(/thumbnail of \d+ bytes/).waitFor();
+    await child.getByRole("link", { name: /thumbnails/ }).click();
+    await page.getByRole("heading", { name: "Recent invocations of thumbnails" }).waitFor();
+    await page.locator("li.invocation details[open]").getByText(sent.messageId).waitFor();
+    const row = page
+      .getByRole("row")
+      .filter({ has: page.getByRole("link", { name: "thumbnails", exact: true }) });
     expect(await row.locator("td").nth(2).textContent()).toBe("1");
 
     // A failure shows its error.

@@ -29,13 +29,16 @@ export async function readBlob(connection: string | undefined, blobPath: string)
   }
 }
 
-/** Writes a blob output: bytes as they are, a string as UTF-8, anything else as JSON. */
+/**
+ * Writes a blob output: bytes as they are, a string as UTF-8, anything else as JSON. Returns the
+ * new ETag, which the writer's invocation record lists (the host links the blob's trigger to it).
+ */
 export async function writeBlob(
   connection: string | undefined,
   blobPath: string,
   value: unknown,
   parentId: string,
-): Promise<void> {
+): Promise<string | undefined> {
   const { container, name } = splitBlobPath(blobPath);
   const account = storageAccount(connection);
   const containerClient = account.blobs.getContainerClient(container);
@@ -51,8 +54,9 @@ export async function writeBlob(
       : typeof value === "string"
         ? Buffer.from(value, "utf8")
         : Buffer.from(JSON.stringify(value), "utf8");
-  await containerClient.getBlockBlobClient(name).uploadData(bytes, {
+  const uploaded = await containerClient.getBlockBlobClient(name).uploadData(bytes, {
     metadata: { AzureWebJobsParentId: parentId },
   });
   notify(account.setting, container);
+  return uploaded.etag;
 }

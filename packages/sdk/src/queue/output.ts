@@ -20,7 +20,9 @@ async function ensureQueue(setting: string, queue: QueueClient): Promise<void> {
 
 /**
  * Sends a queue output value: a string is one message, an object one JSON message (with
- * `$AzureWebJobsParentId`, the writer's invocation), an array one message per element.
+ * `$AzureWebJobsParentId`, the writer's invocation), an array one message per element. Returns the
+ * ids the service gave the messages: the writer's invocation record lists them, so the host links
+ * the invocations they trigger to it whatever the body (text and bytes carry no parent id).
  */
 export async function sendToQueue(
   connection: string | undefined,
@@ -28,15 +30,18 @@ export async function sendToQueue(
   value: unknown,
   parentId: string,
   encoding: MessageEncoding = "base64",
-): Promise<void> {
+): Promise<string[]> {
   const account = storageAccount(connection);
   const queue = account.queues.getQueueClient(queueName);
   await ensureQueue(account.setting, queue);
   const items = Array.isArray(value) ? value : [value];
+  const ids: string[] = [];
   for (const item of items) {
-    await queue.sendMessage(encodeBody(messageBytes(item, parentId), encoding));
+    const sent = await queue.sendMessage(encodeBody(messageBytes(item, parentId), encoding));
+    ids.push(sent.messageId);
   }
   notify(account.setting, queueName);
+  return ids;
 }
 
 function messageBytes(item: unknown, parentId: string): Buffer {

@@ -27,7 +27,11 @@ export interface InvocationEnd {
   duration_ms: number;
   error: string | null;
   log: string[];
+  /** What its output bindings wrote: the host links the invocations they trigger to this one. */
+  outputs?: OutputRecord[];
 }
+
+export type OutputRecord = { queue: string; message_id: string } | { blob: string; etag: string };
 
 export interface FunctionInfo {
   name: string;

@@ -4,7 +4,7 @@ import { readBlob, writeBlob } from "../blob/io.ts";
 import { InvocationContext, type LogLevel } from "../context.ts";
 import { SdkError, messageOf } from "../errors.ts";
 import { sendToQueue } from "../queue/output.ts";
-import type { Recorder } from "../record/recorder.ts";
+import type { OutputRecord, Recorder } from "../record/recorder.ts";
 import type { RegisteredFunction } from "../registry.ts";
 import { readTable, writeTable } from "../table/io.ts";
 import type {
@@ -87,6 +87,7 @@ export async function invoke(
     console.log(`[${fn.name}] ${level === "information" ? "" : `${level}: `}${message}`);
   };
   const args: Record<string, string> = { trigger: event.argument };
+  const outputs: OutputRecord[] = [];
   deps.recorder.started({
     id,
     function: fn.name,
@@ -119,10 +120,10 @@ export async function invoke(
     const run = async () => {
       const returned = await fn.handler(event.value, context);
       if (fn.returnOutput && returned !== undefined)
-        await writeOutput(fn.returnOutput, returned, event.bindingData, id);
+        await writeOutput(fn.returnOutput, returned, event.bindingData, id, outputs);
       for (const binding of fn.extraOutputs) {
         const value = context.extraOutputs.get(binding);
-        if (value !== undefined) await writeOutput(binding, value, event.bindingData, id);
+        if (value !== undefined) await writeOutput(binding, value, event.bindingData, id, outputs);
       }
     };
     const guarded = fn.singleton ? () => deps.singletons.run(fn, event.bindingData, controller, run) : run;
@@ -154,6 +155,7 @@ export async function invoke(
     duration_ms: Date.now() - started,
     error: error === undefined ? null : describeError(error),
     log: lines,
+    ...(outputs.length > 0 ? { outputs } : {}),
   });
   return error === undefined ? { id, ok: true } : { id, ok: false, error };
 }
@@ -190,13 +192,19 @@ async function writeOutput(
   value: unknown,
   data: Record<string, unknown>,
   id: string,
+  outputs: OutputRecord[],
 ) {
   if (binding.type === "storageQueue") {
     const options = binding.options as StorageQueueOutputOptions;
-    await sendToQueue(options.connection, resolveBindingPath(options.queueName, data), value, id);
+    const queue = resolveBindingPath(options.queueName, data);
+    for (const messageId of await sendToQueue(options.connection, queue, value, id)) {
+      outputs.push({ queue, message_id: messageId });
+    }
   } else if (binding.type === "storageBlob") {
     const options = binding.options as StorageBlobIoOptions;
-    await writeBlob(options.connection, resolveBindingPath(options.path, data), value, id);
+    const blob = resolveBindingPath(options.path, data);
+    const etag = await writeBlob(options.connection, blob, value, id);
+    if (etag) outputs.push({ blob, etag });
   } else {
     const options = binding.options as TableOutputOptions;
     const defaults: { partitionKey?: string; rowKey?: string; mode: "insert" | "upsert" } = {

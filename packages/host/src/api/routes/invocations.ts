@@ -47,6 +47,9 @@ export function invocationRoutes(app: FastifyInstance, ctx: ApiContext): void {
             arguments: invocation.arguments,
             error: invocation.error,
             reason: invocation.reason,
+            parent_id: invocation.parent?.id ?? null,
+            parent: invocation.parent,
+            children: invocation.children,
             log_url: `${base}/${invocation.id}/log`,
           }));
       },
