@@ -3,6 +3,7 @@ import { isWebJobsError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { HostPaths } from "../paths.ts";
 import { JobType } from "../store/types.ts";
+import type { PreparedJobs } from "./site-swap.ts";
 import { LogEntryType } from "./types.ts";
 
 const isJobFolderName = (name: string) => /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(name);
@@ -11,11 +12,17 @@ export type Note = (message: string, type?: LogEntryType) => Promise<void>;
 
 /**
  * Brings the jobs in step with a freshly deployed site folder: a job folder that appeared or was
- * replaced is installed (the site folder itself stays as deployed), a job whose folder is gone is
+ * replaced is installed (the site folder itself stays as deployed; from the copy `prepared` holds
+ * for it, if any, made while unpacking), a job whose folder is gone is
  * removed. A folder that cannot be installed is left out with a warning, as the folder watcher
  * does; it does not fail the deployment.
  */
-export async function syncJobsWithSite(paths: HostPaths, registry: JobRegistry, note: Note): Promise<void> {
+export async function syncJobsWithSite(
+  paths: HostPaths,
+  registry: JobRegistry,
+  note: Note,
+  prepared: PreparedJobs = new Map(),
+): Promise<void> {
   for (const type of [JobType.Triggered, JobType.Continuous]) {
     const names = (await readdir(paths.siteJobsRoot(type)).catch(() => [] as string[])).filter(
       isJobFolderName,
@@ -32,7 +39,7 @@ export async function syncJobsWithSite(paths: HostPaths, registry: JobRegistry, 
         const job = await registry.deploy(
           type,
           name,
-          { kind: "dir", path: folder },
+          { kind: "dir", path: folder, prepared: prepared.get(`${type}/${name}`) },
           { publishSite: false, fromSiteFolder: true, badSchedule: "record" },
         );
         if (job === previous) continue;

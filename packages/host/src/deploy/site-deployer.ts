@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp } from "node:fs/promises";
+import path from "node:path";
 import type { Logger } from "pino";
 import { ErrorCode, isWebJobsError, WebJobsError } from "../errors.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
@@ -88,18 +90,26 @@ export class SiteDeployer {
     let error: Error | null = null;
     try {
       await this.deployments.progress(id, DeployStatus.Deploying, "Unpacking the deployment.");
-      const staging = await stageSite(paths.siteDir, change, zipLimits, note);
-      await watcher.stop();
-      let old: string | null = null;
+      // The jobs' files are written a second time in here while unpacking (see stageSite).
+      await mkdir(paths.tmp, { recursive: true });
+      const jobCopies = await mkdtemp(path.join(paths.tmp, "site-jobs-"));
       try {
-        old = await swapSite(paths.siteDir, staging);
-        await note("Replaced the site folder.");
-        await this.deployments.progress(id, DeployStatus.Deploying, "Updating the jobs.");
-        await syncJobsWithSite(paths, registry, note);
+        const { staging, prepared } = await stageSite(paths.siteDir, change, zipLimits, note, jobCopies);
+        await watcher.stop();
+        let old: string | null = null;
+        try {
+          old = await swapSite(paths.siteDir, staging);
+          await note("Replaced the site folder.");
+          await this.deployments.progress(id, DeployStatus.Deploying, "Updating the jobs.");
+          await syncJobsWithSite(paths, registry, note, prepared);
+        } finally {
+          await watcher.start();
+          // Deleted after the client has its answer: as long as writing the new site took.
+          if (old) await registry.trash.discard(old);
+        }
       } finally {
-        await watcher.start();
-        // Deleted after the client has its answer: as long as writing the new site took.
-        if (old) await registry.trash.discard(old);
+        // What no install moved in: unchanged jobs, folders that are not jobs, a failed deploy.
+        await registry.trash.discard(jobCopies);
       }
       await note(`Done in ${Date.now() - started} ms.`);
     } catch (caught) {

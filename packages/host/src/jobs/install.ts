@@ -14,7 +14,16 @@ import { extractZip, type ZipLimits } from "./zip.ts";
 export type PackageSource =
   | { kind: "zip"; path: string }
   | { kind: "file"; path: string; filename: string }
-  | { kind: "dir"; path: string };
+  | {
+      kind: "dir";
+      path: string;
+      /**
+       * A copy of the folder the caller already made under `<data>/tmp` (a site deploy writes its
+       * jobs' files twice while unpacking), moved in instead of copied again, and the fingerprint
+       * of the folder when that copy was made.
+       */
+      prepared?: { dir: string; fingerprint: string };
+    };
 
 export interface InstalledVersion {
   version: string;
@@ -85,7 +94,8 @@ export async function installPackage(
   const staging = await mkdtemp(path.join(paths.tmp, "install-"));
   try {
     const content = path.join(staging, "content");
-    if (source.kind === "dir") await copyTree(source.path, content);
+    if (source.kind === "dir" && source.prepared) await rename(source.prepared.dir, content);
+    else if (source.kind === "dir") await copyTree(source.path, content);
     else await mkdir(content);
     if (source.kind === "zip") {
       await extractZip(source.path, content, limits, {

@@ -97,8 +97,12 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
       const previous = await this.store.getJob(type, name);
       // Taken under the lock: our own publishing swaps the site folder, and a fingerprint taken
       // during the swap would see a folder that is half there, or gone.
+      // A prepared copy's fingerprint is the one of what it holds, taken before the folder was
+      // in the site: an edit made since then differs from it, so the watcher installs that edit.
       const sourceFingerprint =
-        options.fromSiteFolder && source.kind === "dir" ? await fingerprintDir(source.path) : null;
+        options.fromSiteFolder && source.kind === "dir"
+          ? (source.prepared?.fingerprint ?? (await fingerprintDir(source.path)))
+          : null;
       if (options.fromSiteFolder) {
         if (sourceFingerprint === null)
           throw new WebJobsError(ErrorCode.NotFound, `The folder of ${type} job '${name}' is gone.`);

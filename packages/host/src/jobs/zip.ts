@@ -163,10 +163,15 @@ async function createFolders(
   const byDepth = new Map<number, string[]>();
   for (const folder of folders) {
     const depth = folder.split("/").length;
-    byDepth.set(depth, [...(byDepth.get(depth) ?? []), folder]);
+    // Pushed, not spread into a new array: a node_modules has thousands of folders at one depth.
+    const level = byDepth.get(depth);
+    if (level) level.push(folder);
+    else byDepth.set(depth, [folder]);
   }
   for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
-    const level = byDepth.get(depth)!.flatMap((folder) => targets(folder).map((target) => ({ folder, target })));
+    const level = byDepth
+      .get(depth)!
+      .flatMap((folder) => targets(folder).map((target) => ({ folder, target })));
     await inParallel(level, EXTRACT_CONCURRENCY, async ({ folder, target }) => {
       try {
         await mkdir(target);
@@ -284,9 +289,7 @@ async function writeSmallEntry(
   }
   // `wx`: a second entry with the same path is refused rather than silently overwriting the first.
   await settleAll(
-    targets.map((target) =>
-      writeFile(target, data, { flag: "wx", mode: item.executable ? 0o755 : 0o644 }),
-    ),
+    targets.map((target) => writeFile(target, data, { flag: "wx", mode: item.executable ? 0o755 : 0o644 })),
     (error) => collision(name, error),
   );
 }
