@@ -32,6 +32,12 @@ export interface DeployOutcome {
 export class SiteDeployer {
   readonly deployments: Deployments;
   private readonly running = new Set<Promise<unknown>>();
+  /**
+   * The folder watcher's restart after the last deployment. It watches and scans the whole site
+   * (thousands of files for a job with a node_modules), so it runs after the client has its
+   * answer; the next deployment waits for it before stopping the watcher again.
+   */
+  private watcherRestart: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -60,7 +66,8 @@ export class SiteDeployer {
 
   /** Waits for the deployment in progress, so the watcher is not restarted after the host stopped it. */
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.running]);
+    // A deployment ending adds the watcher's restart: wait for that too.
+    while (this.running.size) await Promise.allSettled([...this.running]);
   }
 
   /** Records the deployment (409 while another runs); `run` then performs it. */
@@ -80,6 +87,17 @@ export class SiteDeployer {
     return work;
   }
 
+  private restartWatcher(): void {
+    const restart = this.deps.watcher
+      .start()
+      .catch((err: unknown) =>
+        this.deps.log.error({ err }, "the site folder watcher did not restart after a deployment"),
+      );
+    this.watcherRestart = restart;
+    this.running.add(restart);
+    void restart.finally(() => this.running.delete(restart));
+  }
+
   private async perform(deployment: DeploymentRecord, change: SiteChange): Promise<DeployOutcome> {
     const { paths, registry, watcher, log, zipLimits } = this.deps;
     const id = deployment.id;
@@ -95,6 +113,7 @@ export class SiteDeployer {
       const jobCopies = await mkdtemp(path.join(paths.tmp, "site-jobs-"));
       try {
         const { staging, prepared } = await stageSite(paths.siteDir, change, zipLimits, note, jobCopies);
+        await this.watcherRestart;
         await watcher.stop();
         let old: string | null = null;
         try {
@@ -103,7 +122,7 @@ export class SiteDeployer {
           await this.deployments.progress(id, DeployStatus.Deploying, "Updating the jobs.");
           await syncJobsWithSite(paths, registry, note, prepared);
         } finally {
-          await watcher.start();
+          this.restartWatcher();
           // Deleted after the client has its answer: as long as writing the new site took.
           if (old) await registry.trash.discard(old);
         }

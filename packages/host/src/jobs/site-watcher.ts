@@ -46,18 +46,31 @@ export class SiteWatcher {
     private readonly uploads: SiteUploads | null = null,
   ) {}
 
+  /**
+   * Watches first, then scans: a change made while the watch is being set up (a deployment
+   * restarts the watcher after answering, and a client may edit the site at once) is then seen by
+   * the scan or by the watch, never by neither. A change seen by both is installed once (the
+   * fingerprint no longer differs the second time).
+   */
   async start(): Promise<void> {
     if (this.watcher) return;
     for (const type of jobTypes) await mkdir(this.paths.siteJobsRoot(type), { recursive: true });
     // The end of an upload counts as a change: its folder is synced after the usual debounce.
     this.stopUploadWatch();
     if (this.uploads) this.stopUploadWatch = this.uploads.onClosed((file) => this.onChange(file));
-    await this.initialScan();
     const roots = jobTypes.map((type) => this.paths.siteJobsRoot(type));
-    this.watcher = watch(roots, { ignoreInitial: true, depth: 8, followSymlinks: false });
-    this.watcher.on("all", (_event, changed) => this.onChange(changed));
-    await new Promise<void>((resolve) => this.watcher!.once("ready", () => resolve()));
+    const watcher = watch(roots, { ignoreInitial: true, depth: 8, followSymlinks: false });
+    this.watcher = watcher;
+    watcher.on("all", (_event, changed) => this.onChange(changed));
+    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+    // Stopped while the watch was being set up: nothing more to do.
+    if (this.watcher !== watcher) return;
+    await this.initialScan();
+    this.started = true;
   }
+
+  /** Whether a first start is done: the halves of folder swaps are only left over before it. */
+  private started = false;
 
   async stop(): Promise<void> {
     this.stopUploadWatch();
@@ -72,8 +85,10 @@ export class SiteWatcher {
   private async initialScan(): Promise<void> {
     for (const type of jobTypes) {
       const names = await readdir(this.paths.siteJobsRoot(type));
-      // Halves of a folder swap interrupted by a crash (see JobRegistry.publishSite).
-      for (const leftover of names.filter((n) => /\.tmp-(new|old)$/.test(n))) {
+      // Halves of a folder swap interrupted by a crash (see JobRegistry.publishSite). Only before
+      // the first start: later, they are a deploy's under way (the watcher restarts after a site
+      // deployment, while a job's own deploy may be filling its next folder).
+      for (const leftover of names.filter((n) => !this.started && /\.tmp-(new|old)$/.test(n))) {
         await rm(path.join(this.paths.siteJobsRoot(type), leftover), { recursive: true, force: true });
       }
       for (const name of names.filter((n) => !isJobFolderName(n) && !isSwapHalf(n))) this.refuse(type, name);
