@@ -323,14 +323,6 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * longer (overlap `replace` waits for the previous run to stop) lets the next go after a moment.
    */
   private async processInTurn(due: Armed[]): Promise<void> {
-    // Several instances: most due instants are recorded by another instance first, each answer
-    // one round trip to the database; taken in turn, these round trips would add up and put the
-    // schedule behind (past the late tolerance, as missed). All at once instead; the runs are
-    // placed by load anyway.
-    if (this.deps.config.database) {
-      for (const armed of due) this.track(this.serially(armed, () => this.process(armed, this.now())));
-      return;
-    }
     for (const armed of due) {
       const started = new Promise<void>((resolve) => (armed.onRunStarted = resolve));
       const work = this.serially(armed, () => this.process(armed, this.now()));
