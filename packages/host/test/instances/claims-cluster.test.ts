@@ -146,6 +146,8 @@ describe("three hosts on one PostgreSQL", () => {
     expect(runs.length).toBe(started.length);
     expect(new Set(runs.map(key))).toEqual(new Set(started.map(key)));
     expect(fires.filter((f) => !started.includes(f) && f.outcome !== "skipped_overlap")).toEqual([]);
+    // Few are: 26 of 1,000 on the 2-core development machine; at most half, even on a busy one.
+    expect(started.length).toBeGreaterThanOrEqual(ticks / 2);
     expect(runs.filter((r) => r.status !== "Success")).toEqual([]);
     // The runs were placed on all three instances.
     expect(new Set(runs.map((r) => r.instance_id as string))).toEqual(
