@@ -8,6 +8,7 @@ import { buildApp } from "./api/app.ts";
 import { Credentials } from "./auth/credentials.ts";
 import { Sessions } from "./auth/sessions.ts";
 import { AppSettings } from "./appsettings/app-settings.ts";
+import { SharedSettings } from "./appsettings/shared-settings.ts";
 import { SecurityHousekeeping } from "./audit/retention.ts";
 import { SecretBox } from "./secrets/secret-box.ts";
 import { checkListenPolicy } from "./tls/tls-options.ts";
@@ -100,6 +101,8 @@ export class Host {
   readonly credentials: Credentials;
   readonly sessions: Sessions;
   readonly appSettings: AppSettings;
+  /** App settings and WEBJOBS_STOPPED in step across the instances sharing the store. */
+  private readonly sharedSettings: SharedSettings;
   private readonly housekeeping: SecurityHousekeeping;
   readonly sampler = new ProcSampler();
   readonly containment: Containment;
@@ -111,12 +114,12 @@ export class Host {
   /** This process's row in the store's instances, and the closing of dead instances' runs. */
   readonly instances: InstanceRegistry;
   private readonly lostInstances: LostInstances;
-  /** Runs other instances placed on this one (several instances on PostgreSQL). */
-  private readonly assignedRuns: AssignedRuns;
   /** Cancel from any instance, and of runs asked to cancel elsewhere. */
   private readonly cancels: RunCancels;
   /** Run status changes told to and heard from the other instances. */
   private readonly runEvents: RunEventRelay;
+  /** Runs other instances placed on this one (several instances on PostgreSQL). */
+  private readonly assignedRuns: AssignedRuns;
   /** Deploys, removals and desired states made through other instances, followed here. */
   private readonly jobFeed: JobFeed | null;
   readonly logHub = new HostLogHub();
@@ -194,6 +197,17 @@ export class Host {
     this.registry.on("removing", (type, name) =>
       type === JobType.Triggered ? this.runner.stopJob(name) : this.supervisor.removeJob(name),
     );
+    this.sharedSettings = new SharedSettings({
+      config,
+      appSettings: this.appSettings,
+      signals: this.signals,
+      log: this.log,
+      shared: Boolean(config.database),
+      onStoppedChange: (stopped) =>
+        void this.supervisor
+          .applyStopped(stopped)
+          .catch((error: unknown) => this.log.error({ err: error }, "could not apply WEBJOBS_STOPPED")),
+    });
     this.hooks = new WebHooks(this.store, this.log);
     this.metrics = new HostMetrics({
       runner: this.runner,
@@ -314,6 +328,8 @@ export class Host {
     // same instance id is refused here.
     await this.instances.start();
     await this.appSettings.start();
+    // Before any job starts: WEBJOBS_STOPPED may be set as a host-wide app setting.
+    this.sharedSettings.start();
     await this.housekeeping.start();
     // Under the data folder lock: the processes it kills as leftovers cannot be a live host's.
     this.containment.start();
@@ -325,6 +341,8 @@ export class Host {
     });
     const generated = await this.credentials.ensureAdmin(this.config.username, this.config.password);
     if (generated) this.options.onGeneratedCredential?.(generated);
+    // Another instance on the same database may have created (and shown) the admin a moment ago.
+    else if (!this.config.password) this.log.info("a user exists: no admin password generated");
     // Listen before any job starts: a port already taken must not leave jobs running behind.
     const app = await this.http();
     if (listen) {
@@ -391,6 +409,7 @@ export class Host {
       this.sampler.stop();
       this.containment.stop();
       this.housekeeping.stop();
+      await this.sharedSettings.stop();
       // Dead at once for the others: nobody waits for this instance's timeout.
       await this.instances.stop();
       await this.signals.stop();

@@ -19,13 +19,24 @@ export interface AppSettingView {
 export const MIN_MASKED_LENGTH = 3;
 const MAX_VALUE_BYTES = 32 * 1024;
 
+/**
+ * Kudu's switch: the host-wide app setting WEBJOBS_STOPPED=1 stops every job, on every instance
+ * sharing the store (as the environment variable does on one host). See shared-settings.ts.
+ */
+export const STOPPED_SETTING = "WEBJOBS_STOPPED";
+
+const truthy = (value: string) => ["1", "true", "yes", "on"].includes(value.trim().toLowerCase());
+
 export const settingNameSchema = z
   .string()
   .regex(
     /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
     "a setting name is an environment variable name: a letter or '_', then letters, digits or '_' (at most 128)",
   )
-  .refine((name) => !/^WEBJOBS_/i.test(name), "names starting with WEBJOBS_ are the host's own variables");
+  .refine(
+    (name) => !/^WEBJOBS_/i.test(name) || name === STOPPED_SETTING,
+    `names starting with WEBJOBS_ are the host's own variables (but for ${STOPPED_SETTING}, host-wide)`,
+  );
 
 export const settingValueSchema = z.strictObject({
   value: z
@@ -43,12 +54,15 @@ interface Entry {
 
 /**
  * App settings given to jobs as environment variables, host-wide or per job (the job's win). They
- * are read once at start and kept in memory, opened, so that starting a process needs no store
- * read; every change goes to the store first, then to memory.
+ * are read at start and kept in memory, opened, so that starting a process needs no store read;
+ * every change goes to the store first, then to memory. Several instances: each one reads them
+ * again when told of a change, and every few seconds (shared-settings.ts).
  */
 export class AppSettings {
   private readonly entries = new Map<string, Map<string, Entry>>();
   private sealer: SecretBox | null = null;
+  /** What was read from the store last, to tell whether a refresh changed anything. */
+  private fingerprint: string | null = null;
 
   /** `loadBox` runs at start: the key file lives in the data folder, which exists only then. */
   constructor(
@@ -62,10 +76,31 @@ export class AppSettings {
     return this.sealer;
   }
 
+  /** Called after a setting was set or removed through this instance. */
+  onChanged: (() => void) | null = null;
+
   async start(): Promise<void> {
-    this.entries.clear();
     this.sealer = this.loadBox();
-    for (const record of await this.store.appSettings.listAppSettings()) {
+    await this.refresh();
+  }
+
+  /** WEBJOBS_STOPPED set host-wide to a true value (1, true, yes, on). */
+  stoppedBySetting(): boolean {
+    const plain = this.scope(HOST_SCOPE).get(STOPPED_SETTING)?.plain;
+    return plain != null && truthy(plain);
+  }
+
+  /**
+   * Reads every setting from the store again (several instances: a setting changed through
+   * another one); returns whether anything changed.
+   */
+  async refresh(): Promise<boolean> {
+    const records = await this.store.appSettings.listAppSettings();
+    const fingerprint = JSON.stringify(records.map((r) => [r.scope, r.name, r.value, r.secret]));
+    if (fingerprint === this.fingerprint) return false;
+    this.fingerprint = fingerprint;
+    this.entries.clear();
+    for (const record of records) {
       let plain: string | null = record.value;
       if (record.secret) {
         try {
@@ -80,6 +115,7 @@ export class AppSettings {
       }
       this.scope(record.scope).set(record.name, { record, plain });
     }
+    return true;
   }
 
   list(scope: string): AppSettingView[] {
@@ -95,10 +131,18 @@ export class AppSettings {
   }
 
   async set(scope: string, name: string, value: string, secret: boolean): Promise<AppSettingView> {
+    if (name === STOPPED_SETTING && scope !== HOST_SCOPE) {
+      throw new WebJobsError(
+        ErrorCode.BadRequest,
+        `${STOPPED_SETTING} stops every job: set it host-wide (PUT /api/appsettings/${STOPPED_SETTING}).`,
+      );
+    }
     const stored = secret ? this.box.seal(value, binding(scope, name)) : value;
     const record: AppSettingRecord = { scope, name, value: stored, secret, updatedAt: new Date() };
     await this.store.appSettings.putAppSetting(record);
     this.scope(scope).set(name, { record, plain: value });
+    this.fingerprint = null;
+    this.onChanged?.();
     return this.list(scope).find((view) => view.name === name)!;
   }
 
@@ -108,6 +152,8 @@ export class AppSettings {
       throw new WebJobsError(ErrorCode.NotFound, `No app setting '${name}' ${where}.`);
     }
     this.scope(scope).delete(name);
+    this.fingerprint = null;
+    this.onChanged?.();
   }
 
   /** The variables a job's process gets, and a function that masks its secret values in output. */

@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTH, makeZip, PASSWORD, USER } from "../support/host.ts";
+import { AUTH, makeZip, PASSWORD, USER, waitFor } from "../support/host.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
@@ -20,6 +20,9 @@ const hosts: ServeProcess[] = [];
 async function serve(id: string, url: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-shared-"));
   dirs.push(dir);
+  const job = path.join(dir, "site/App_Data/jobs/triggered/hello");
+  await mkdir(job, { recursive: true });
+  await writeFile(path.join(job, "run.sh"), "echo hello\n");
   const host = await startServe(dir, {
     WEBJOBS_DATABASE_URL: url,
     WEBJOBS_INSTANCE_ID: id,
@@ -122,6 +125,36 @@ describe("state shared by several hosts through PostgreSQL", () => {
     expect(changed.status).toBe(200);
     expect((await call(b, "/api/triggeredwebjobs", old)).status).toBe(401);
     expect((await call(b, "/api/triggeredwebjobs", basic("ops", "second-password"))).status).toBe(200);
+  }, 30_000);
+
+  it("stops every job on B when WEBJOBS_STOPPED is set as an app setting through A, and starts again when removed", async () => {
+    const run = () => api(b, "/api/triggeredwebjobs/hello/run", { method: "POST" });
+    const stoppedOnB = async () =>
+      ((await (await fetch(`${b.url}/api/health`)).json()) as { stopped: boolean }).stopped;
+    await waitFor(async () => (await api(b, "/api/triggeredwebjobs/hello")).ok, 10_000, "hello on B");
+    expect(await stoppedOnB()).toBe(false);
+    const set = await api(a, "/api/appsettings/WEBJOBS_STOPPED", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ value: "1" }),
+    });
+    expect(set.status).toBe(200);
+    // Signalled at once; polled every 3 s anyway.
+    await waitFor(stoppedOnB, 5_000, "B to see WEBJOBS_STOPPED");
+    const refused = await run();
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { code: string }).code).toBe("stopped");
+    // Only host-wide: a job's own WEBJOBS_STOPPED is refused.
+    const perJob = await api(a, "/api/webjobs/hello/appsettings/WEBJOBS_STOPPED", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ value: "1" }),
+    });
+    expect(perJob.status).toBe(400);
+
+    expect((await api(a, "/api/appsettings/WEBJOBS_STOPPED", { method: "DELETE" })).status).toBe(204);
+    await waitFor(async () => !(await stoppedOnB()), 5_000, "B to see WEBJOBS_STOPPED cleared");
+    expect((await run()).status).toBe(202);
   }, 30_000);
 
   it("lets one deployment run at a time: a deploy through B while A deploys answers 409", async () => {
