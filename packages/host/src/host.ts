@@ -230,6 +230,7 @@ export class Host {
       log: this.log,
       zipLimits: { maxEntries: config.zipMaxEntries, maxUnpackedBytes: config.zipMaxUnpackedBytes },
       deploymentBranch: config.deploymentBranch,
+      owner: { instanceId: this.instanceId, timeoutMs: config.instanceTimeoutSec * 1000 },
     });
     this.ftp = new FtpService(config, this.credentials, this.log, uploads);
     const instanceDeps = {

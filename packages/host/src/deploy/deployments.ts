@@ -28,7 +28,14 @@ export const newDeploymentId = () => randomBytes(16).toString("hex");
  * progress is what serialises deploys: a second one is refused (409) while the first runs.
  */
 export class Deployments extends EventEmitter<DeploymentsEvents> {
-  constructor(private readonly store: Store) {
+  /**
+   * `owner`: this instance, recorded on the deployments it runs, so that the clean-up at start
+   * (`recover`) leaves alone a deployment another live instance is running.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly owner?: { instanceId: string; timeoutMs: number },
+  ) {
     super();
   }
 
@@ -58,7 +65,7 @@ export class Deployments extends EventEmitter<DeploymentsEvents> {
     };
     try {
       // A commit pushed again is deployed again under the same id, as Kudu does.
-      await this.store.insertDeployment(record, true);
+      await this.store.insertDeployment(record, true, this.owner?.instanceId);
     } catch (error) {
       if (error instanceof StoreConflictError)
         throw new WebJobsError(ErrorCode.Conflict, IN_PROGRESS_MESSAGE);
@@ -123,9 +130,18 @@ export class Deployments extends EventEmitter<DeploymentsEvents> {
     return (await this.store.getDeployment(id))!;
   }
 
-  /** Deployments a dead host left in progress are failed: their site swap either happened or not. */
+  /**
+   * Deployments a dead host left in progress are failed: their site swap either happened or not.
+   * This instance's own (a restart) and those of instances that are not live; never one that a
+   * live instance is running.
+   */
   async recover(): Promise<string[]> {
-    return this.store.failIncompleteDeployments(new Date(), "The host stopped during the deployment.");
+    const { owner } = this;
+    return this.store.failIncompleteDeployments(
+      new Date(),
+      "The host stopped during the deployment.",
+      owner ? { deadAfterMs: owner.timeoutMs, alsoOf: owner.instanceId } : undefined,
+    );
   }
 
   get(id: string) {

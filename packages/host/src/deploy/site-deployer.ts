@@ -48,9 +48,11 @@ export class SiteDeployer {
       log: Logger;
       zipLimits: ZipLimits;
       deploymentBranch: string;
+      /** This instance: its deployments are told apart from those of other live instances. */
+      owner?: { instanceId: string; timeoutMs: number };
     },
   ) {
-    this.deployments = new Deployments(deps.store);
+    this.deployments = new Deployments(deps.store, deps.owner);
   }
 
   /** The branch a git push deploys. */

@@ -37,7 +37,7 @@ const deploymentColumns: Record<keyof DeploymentPatch, string> = {
 export class PgDeployments {
   constructor(private readonly db: PgDatabase) {}
 
-  async insertDeployment(d: DeploymentRecord, replace = false): Promise<void> {
+  async insertDeployment(d: DeploymentRecord, replace = false, instanceId?: string): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
         // Locks the row being replaced: a concurrent replace of the same id waits, then conflicts.
@@ -50,8 +50,8 @@ export class PgDeployments {
         }
         await tx.query(
           `INSERT INTO deployments (id, status, status_text, author, author_email, deployer, message, progress,
-             received_time, start_time, end_time, complete, is_readonly)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+             received_time, start_time, end_time, complete, is_readonly, instance_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
           [
             d.id,
             d.status,
@@ -66,6 +66,7 @@ export class PgDeployments {
             d.endTime,
             d.complete,
             d.isReadonly,
+            instanceId ?? null,
           ],
         );
       });
@@ -103,11 +104,21 @@ export class PgDeployments {
     return rows[0] ? deploymentFromRow(rows[0]) : null;
   }
 
-  async failIncompleteDeployments(at: Date, reason: string): Promise<string[]> {
+  async failIncompleteDeployments(
+    at: Date,
+    reason: string,
+    only?: { deadAfterMs: number; alsoOf?: string },
+  ): Promise<string[]> {
+    // Liveness by the database's clock, as for instances (postgres-instances.ts).
+    const whose = only
+      ? `AND (instance_id IS NULL OR instance_id = $4 OR instance_id NOT IN
+           (SELECT id FROM instances WHERE stopped_at IS NULL
+              AND last_heartbeat >= now() - $3::bigint * interval '1 millisecond'))`
+      : "";
     const { rows } = await this.db.query(
       `UPDATE deployments SET status = 3, status_text = $1, complete = TRUE, end_time = $2
-       WHERE NOT complete RETURNING id`,
-      [reason, at],
+       WHERE NOT complete ${whose} RETURNING id`,
+      only ? [reason, at, only.deadAfterMs, only.alsoOf ?? null] : [reason, at],
     );
     return rows.map((r) => r.id as string);
   }

@@ -300,8 +300,8 @@ export class PgStore implements Store {
     return this.schedules.deleteSchedule(jobName);
   }
 
-  insertDeployment(deployment: DeploymentRecord, replace?: boolean): Promise<void> {
-    return this.deployments.insertDeployment(deployment, replace);
+  insertDeployment(deployment: DeploymentRecord, replace?: boolean, instanceId?: string): Promise<void> {
+    return this.deployments.insertDeployment(deployment, replace, instanceId);
   }
   updateDeployment(id: string, patch: DeploymentPatch): Promise<void> {
     return this.deployments.updateDeployment(id, patch);
@@ -315,8 +315,12 @@ export class PgStore implements Store {
   lastSuccessfulDeployment(): Promise<DeploymentRecord | null> {
     return this.deployments.lastSuccessfulDeployment();
   }
-  failIncompleteDeployments(at: Date, reason: string): Promise<string[]> {
-    return this.deployments.failIncompleteDeployments(at, reason);
+  failIncompleteDeployments(
+    at: Date,
+    reason: string,
+    only?: { deadAfterMs: number; alsoOf?: string },
+  ): Promise<string[]> {
+    return this.deployments.failIncompleteDeployments(at, reason, only);
   }
   pruneDeployments(keep: number): Promise<void> {
     return this.deployments.pruneDeployments(keep);

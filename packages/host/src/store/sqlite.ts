@@ -610,7 +610,7 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async insertDeployment(d: DeploymentRecord, replace = false): Promise<void> {
+  async insertDeployment(d: DeploymentRecord, replace = false, instanceId?: string): Promise<void> {
     const insert = this.db.transaction(() => {
       const existing = this.db.prepare("SELECT complete FROM deployments WHERE id = ?").get(d.id) as
         Row | undefined;
@@ -624,8 +624,8 @@ export class SqliteStore implements Store {
       this.db
         .prepare(
           `INSERT INTO deployments (id, status, status_text, author, author_email, deployer, message, progress,
-             received_time, start_time, end_time, complete, is_readonly, seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployments))`,
+             received_time, start_time, end_time, complete, is_readonly, instance_id, seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployments))`,
         )
         .run(
           d.id,
@@ -641,6 +641,7 @@ export class SqliteStore implements Store {
           d.endTime?.getTime() ?? null,
           d.complete ? 1 : 0,
           d.isReadonly ? 1 : 0,
+          instanceId ?? null,
         );
     });
     try {
@@ -676,18 +677,26 @@ export class SqliteStore implements Store {
     return row ? deploymentFromRow(row) : null;
   }
 
-  async failIncompleteDeployments(at: Date, reason: string): Promise<string[]> {
-    return this.db.transaction(() => {
-      const ids = (this.db.prepare("SELECT id FROM deployments WHERE complete = 0").all() as Row[]).map(
-        (r) => r.id as string,
-      );
-      this.db
-        .prepare(
-          "UPDATE deployments SET status = 3, status_text = ?, complete = 1, end_time = ? WHERE complete = 0",
-        )
-        .run(reason, at.getTime());
-      return ids;
-    })();
+  async failIncompleteDeployments(
+    at: Date,
+    reason: string,
+    only?: { deadAfterMs: number; alsoOf?: string },
+  ): Promise<string[]> {
+    const whose = only
+      ? `AND (instance_id IS NULL OR instance_id = @alsoOf OR instance_id NOT IN
+           (SELECT id FROM instances WHERE stopped_at IS NULL AND last_heartbeat >= @deadline))`
+      : "";
+    const rows = this.db
+      .prepare(
+        `UPDATE deployments SET status = 3, status_text = @reason, complete = 1, end_time = @at
+         WHERE complete = 0 ${whose} RETURNING id`,
+      )
+      .all({
+        reason,
+        at: at.getTime(),
+        ...(only ? { alsoOf: only.alsoOf ?? null, deadline: Date.now() - only.deadAfterMs } : {}),
+      }) as Row[];
+    return rows.map((r) => r.id as string);
   }
 
   async pruneDeployments(keep: number): Promise<void> {

@@ -245,15 +245,23 @@ export interface Store {
    * Records a deployment. Throws StoreConflictError when another deployment is in progress, or
    * when the id is taken and `replace` is false (with `replace`, a finished one is replaced).
    */
-  insertDeployment(deployment: DeploymentRecord, replace?: boolean): Promise<void>;
+  insertDeployment(deployment: DeploymentRecord, replace?: boolean, instanceId?: string): Promise<void>;
   updateDeployment(id: string, patch: DeploymentPatch): Promise<void>;
   getDeployment(id: string): Promise<DeploymentRecord | null>;
   /** Newest first. */
   listDeployments(limit: number): Promise<DeploymentRecord[]>;
   /** End time of the newest successful deployment, and its id. */
   lastSuccessfulDeployment(): Promise<DeploymentRecord | null>;
-  /** Marks deployments left in progress (a host that died) as failed; returns their ids. */
-  failIncompleteDeployments(at: Date, reason: string): Promise<string[]>;
+  /**
+   * Marks deployments left in progress (a host that died) as failed; returns their ids. With
+   * `only`, just those of instances that are not live (no heartbeat within `deadAfterMs` by the
+   * store's clock, or recorded by no instance), and those of `alsoOf` (a restarted instance's own).
+   */
+  failIncompleteDeployments(
+    at: Date,
+    reason: string,
+    only?: { deadAfterMs: number; alsoOf?: string },
+  ): Promise<string[]>;
   /** Keeps the newest `keep` deployments and their logs. */
   pruneDeployments(keep: number): Promise<void>;
   addDeploymentLog(entry: DeploymentLogEntry): Promise<void>;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Role } from "../../src/auth/roles.ts";
 import type { UserRecord } from "../../src/auth/types.ts";
+import { DeployStatus, type DeploymentRecord } from "../../src/deploy/types.ts";
 import type { Store } from "../../src/store/types.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,6 +63,54 @@ export function sharedStateContract(
       // The last failure is older than a 10 ms window: a new count.
       expect(await store.auth.recordLoginFailure("10.0.0.1", 10)).toBe(1);
       expect(await store.auth.recordLoginFailure("10.0.0.1", 60_000)).toBe(2);
+    });
+
+    it("fails at start only the deployments in progress of instances that are not live, and its own", async () => {
+      const deployment = (id: string): DeploymentRecord => ({
+        id,
+        status: DeployStatus.Pending,
+        statusText: "",
+        author: null,
+        authorEmail: null,
+        deployer: "test",
+        message: "",
+        progress: "",
+        receivedTime: new Date(1_000),
+        startTime: new Date(1_000),
+        endTime: null,
+        complete: false,
+        isReadonly: false,
+      });
+      const register = (id: string) =>
+        store.instances.registerInstance(
+          {
+            id,
+            hostName: "m",
+            url: `http://${id}`,
+            incarnation: id,
+            previousIncarnation: null,
+            activeRuns: 0,
+          },
+          60_000,
+        );
+      await register("live");
+      await register("me");
+      await store.insertDeployment(deployment("of-live"), false, "live");
+      const only = { deadAfterMs: 60_000, alsoOf: "me" };
+      // Another live instance's deployment is left alone, and still holds the lock.
+      expect(await store.failIncompleteDeployments(new Date(2_000), "lost", only)).toEqual([]);
+      expect((await store.getDeployment("of-live"))?.complete).toBe(false);
+      // Once that instance stopped, it is failed; so is this instance's own, and one of no instance.
+      await store.instances.stopInstance("live", "live");
+      expect(await store.failIncompleteDeployments(new Date(2_000), "lost", only)).toEqual(["of-live"]);
+      await store.insertDeployment(deployment("of-me"), false, "me");
+      expect(await store.failIncompleteDeployments(new Date(2_000), "lost", only)).toEqual(["of-me"]);
+      await store.insertDeployment(deployment("of-nobody"));
+      expect(await store.failIncompleteDeployments(new Date(2_000), "lost", only)).toEqual(["of-nobody"]);
+      expect(await store.getDeployment("of-nobody")).toMatchObject({
+        complete: true,
+        status: DeployStatus.Failed,
+      });
     });
 
     it("forgets addresses silent for longer than the window", async () => {

@@ -6,3 +6,7 @@ CREATE TABLE login_failures (
   last_failure INTEGER NOT NULL
 );
 CREATE INDEX login_failures_age ON login_failures (last_failure);
+
+-- The instance running a deployment in progress: a host starting (or a live instance sweeping)
+-- fails only the deployments of instances that are not live, never one another instance runs.
+ALTER TABLE deployments ADD COLUMN instance_id TEXT;
