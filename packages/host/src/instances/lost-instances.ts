@@ -7,6 +7,8 @@ export const INSTANCE_LOST_REASON = "instance lost";
 
 /** Instances dead for this long, with no run left open, are forgotten. */
 const FORGET_AFTER_MS = 24 * 3600_000;
+/** Deployments of dead instances are looked for every few beats: they only block the next deploy. */
+const DEPLOYMENTS_EVERY_TURNS = 5;
 /** Pruning is cheap but needless at every beat. */
 const PRUNE_EVERY_TURNS = 300;
 
@@ -62,7 +64,16 @@ export class LostInstances {
         );
         await this.deps.onLost(run);
       }
-      if (++this.turns % PRUNE_EVERY_TURNS === 0) await store.instances.pruneInstances(FORGET_AFTER_MS);
+      if (++this.turns % DEPLOYMENTS_EVERY_TURNS === 0) {
+        // A deployment a dead instance left in progress would refuse every other deploy (409).
+        const failed = await store.failIncompleteDeployments(
+          new Date(),
+          "The instance running the deployment was lost.",
+          { deadAfterMs: timeoutMs, ownedOnly: true },
+        );
+        if (failed.length) log.warn({ deployments: failed }, "deployments of a dead instance failed");
+      }
+      if (this.turns % PRUNE_EVERY_TURNS === 0) await store.instances.pruneInstances(FORGET_AFTER_MS);
     } catch (error) {
       log.warn({ err: error }, "could not look for runs of dead instances");
     }

@@ -107,11 +107,11 @@ export class PgDeployments {
   async failIncompleteDeployments(
     at: Date,
     reason: string,
-    only?: { deadAfterMs: number; alsoOf?: string },
+    only?: { deadAfterMs: number; alsoOf?: string; ownedOnly?: boolean },
   ): Promise<string[]> {
     // Liveness by the database's clock, as for instances (postgres-instances.ts).
     const whose = only
-      ? `AND (instance_id IS NULL OR instance_id = $4 OR instance_id NOT IN
+      ? `AND (${only.ownedOnly ? "" : "instance_id IS NULL OR "}instance_id = $4 OR instance_id NOT IN
            (SELECT id FROM instances WHERE stopped_at IS NULL
               AND last_heartbeat >= now() - $3::bigint * interval '1 millisecond'))`
       : "";

@@ -318,7 +318,7 @@ export class PgStore implements Store {
   failIncompleteDeployments(
     at: Date,
     reason: string,
-    only?: { deadAfterMs: number; alsoOf?: string },
+    only?: { deadAfterMs: number; alsoOf?: string; ownedOnly?: boolean },
   ): Promise<string[]> {
     return this.deployments.failIncompleteDeployments(at, reason, only);
   }

@@ -680,10 +680,10 @@ export class SqliteStore implements Store {
   async failIncompleteDeployments(
     at: Date,
     reason: string,
-    only?: { deadAfterMs: number; alsoOf?: string },
+    only?: { deadAfterMs: number; alsoOf?: string; ownedOnly?: boolean },
   ): Promise<string[]> {
     const whose = only
-      ? `AND (instance_id IS NULL OR instance_id = @alsoOf OR instance_id NOT IN
+      ? `AND (${only.ownedOnly ? "" : "instance_id IS NULL OR "}instance_id = @alsoOf OR instance_id NOT IN
            (SELECT id FROM instances WHERE stopped_at IS NULL AND last_heartbeat >= @deadline))`
       : "";
     const rows = this.db

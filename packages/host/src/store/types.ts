@@ -255,12 +255,13 @@ export interface Store {
   /**
    * Marks deployments left in progress (a host that died) as failed; returns their ids. With
    * `only`, just those of instances that are not live (no heartbeat within `deadAfterMs` by the
-   * store's clock, or recorded by no instance), and those of `alsoOf` (a restarted instance's own).
+   * store's clock, or recorded by no instance unless `ownedOnly`), and those of `alsoOf` (a
+   * restarted instance's own).
    */
   failIncompleteDeployments(
     at: Date,
     reason: string,
-    only?: { deadAfterMs: number; alsoOf?: string },
+    only?: { deadAfterMs: number; alsoOf?: string; ownedOnly?: boolean },
   ): Promise<string[]>;
   /** Keeps the newest `keep` deployments and their logs. */
   pruneDeployments(keep: number): Promise<void>;

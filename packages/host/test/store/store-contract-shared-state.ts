@@ -106,6 +106,9 @@ export function sharedStateContract(
       await store.insertDeployment(deployment("of-me"), false, "me");
       expect(await store.failIncompleteDeployments(new Date(2_000), "lost", only)).toEqual(["of-me"]);
       await store.insertDeployment(deployment("of-nobody"));
+      // The live instances' sweep leaves one recorded by no instance (a client's PUT) alone.
+      const sweep = { deadAfterMs: 60_000, ownedOnly: true };
+      expect(await store.failIncompleteDeployments(new Date(2_000), "lost", sweep)).toEqual([]);
       expect(await store.failIncompleteDeployments(new Date(2_000), "lost", only)).toEqual(["of-nobody"]);
       expect(await store.getDeployment("of-nobody")).toMatchObject({
         complete: true,
