@@ -393,11 +393,15 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
   }
 
   /**
-   * The halves of a site folder swap, hidden from the watcher by their suffix. Random: a folder of
-   * an earlier deploy may still be on its way to the trash under its name.
+   * The halves of a site folder swap: in `App_Data/jobs`, beside the watched `{type}` folders
+   * rather than in them (the watcher would walk each half as it is written and again as it goes),
+   * on the same file system, so the swap is two renames. Random: a folder of an earlier deploy
+   * may still be on its way to the trash under its name. A crash leaves them for the watcher's
+   * first start to remove.
    */
   private siteHalfName(type: JobType, name: string, half: "new" | "old"): string {
-    return `${this.paths.siteJob(type, name)}.${randomBytes(6).toString("hex")}.tmp-${half}`;
+    const jobsDir = path.dirname(this.paths.siteJobsRoot(type));
+    return path.join(jobsDir, `.${type}.${name}.${randomBytes(6).toString("hex")}.tmp-${half}`);
   }
 
   private async withLock<T>(type: JobType, name: string, work: () => Promise<T>): Promise<T> {

@@ -83,6 +83,15 @@ export class SiteWatcher {
 
   /** Installs folders that appeared or changed while the host was down. */
   private async initialScan(): Promise<void> {
+    if (!this.started) {
+      // Halves of a folder swap a crash left beside the watched folders (JobRegistry.publishSite).
+      const jobsDir = path.dirname(this.paths.siteJobsRoot(JobType.Triggered));
+      for (const leftover of await readdir(jobsDir)) {
+        if (/^\.(triggered|continuous)\..+\.tmp-(new|old)$/.test(leftover)) {
+          await rm(path.join(jobsDir, leftover), { recursive: true, force: true });
+        }
+      }
+    }
     for (const type of jobTypes) {
       const names = await readdir(this.paths.siteJobsRoot(type));
       // Halves of a folder swap interrupted by a crash (see JobRegistry.publishSite). Only before

@@ -79,13 +79,18 @@ describe("leftovers of a crash", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "webjobs-leftovers-"));
     const staging = path.join(dir, "tmp/install-abc/content");
     const halfSwap = path.join(dir, "site/App_Data/jobs/triggered/job.123-456.tmp-old");
+    // Where swap halves are made now: beside the watched folders.
+    const besideHalf = path.join(dir, "site/App_Data/jobs/.triggered.job.0a1b2c3d4e5f.tmp-new");
     mkdirSync(staging, { recursive: true });
-    mkdirSync(halfSwap, { recursive: true });
-    writeFileSync(path.join(halfSwap, "run.sh"), "echo old");
+    for (const half of [halfSwap, besideHalf]) {
+      mkdirSync(half, { recursive: true });
+      writeFileSync(path.join(half, "run.sh"), "echo old");
+    }
     const host = await startHost({}, dir);
     try {
       expect(existsSync(staging)).toBe(false);
       expect(existsSync(halfSwap)).toBe(false);
+      expect(existsSync(besideHalf)).toBe(false);
       expect(await (await host.api("/api/webjobs")).json()).toEqual([]);
     } finally {
       await host.stop();

@@ -156,6 +156,8 @@ describe("deploying through the host", () => {
     expect(versions).toHaveLength(1);
     const siteJobs = path.join(t.host.paths.siteDir, "App_Data/jobs/triggered");
     expect(readdirSync(siteJobs).filter((name) => name.startsWith("fast"))).toEqual(["fast"]);
+    // The halves of the swap (made beside the watched folders) are gone too.
+    expect(readdirSync(path.dirname(siteJobs)).filter((name) => name.includes(".tmp-"))).toEqual([]);
     const site = path.join(siteJobs, "fast/run.sh");
     const version = path.join(t.dataDir, "versions/triggered/fast", versions[0], "run.sh");
     expect(readFileSync(site, "utf8")).toBe("echo 2\n");
