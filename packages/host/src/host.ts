@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import pinoPretty from "pino-pretty";
@@ -49,6 +50,17 @@ import { HookEvent, JobType, RunStatus, type RunRecord, type Store } from "./sto
  * An instance id that stays the same across restarts of a host on one machine and data folder,
  * so that a restarted host recognises the runs and processes of the one that crashed.
  */
+/**
+ * Names this host's cgroups and process markers on the machine: the instance id (readable in
+ * `systemd-cgls`) and its data folder, so that a host starting kills what its own predecessor left
+ * and never the jobs of another host on this machine that was given the same instance id (two
+ * clusters, or two test hosts, on one machine).
+ */
+function containmentKey(instanceId: string, dataDir: string): string {
+  const folder = createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 8);
+  return `${instanceId.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40)}-${folder}`;
+}
+
 function defaultInstanceId(dataDir: string): string {
   return createHash("sha256").update(`${os.hostname()}\0${dataDir}`).digest("hex").slice(0, 12);
 }
@@ -171,7 +183,7 @@ export class Host {
         })
       : null;
     this.containment = new Containment({
-      instanceId: this.instanceId,
+      instanceId: containmentKey(this.instanceId, config.dataDir),
       mode: config.containment,
       runAs: config.runAs,
       log: this.log,
