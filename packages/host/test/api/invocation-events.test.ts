@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTH, deployZip, makeZip, startHost, waitFor, type TestHost } from "../support/host.ts";
+import { deployZip, makeZip, startHost, waitFor, type TestHost } from "../support/host.ts";
+import { listenToEvents } from "../support/live-events.ts";
 
 let t: TestHost;
 
@@ -32,31 +33,7 @@ setInterval(() => {
 }, 100);
 `;
 
-/** Reads `GET /api/events` in the background, collecting the events. */
-function listen() {
-  const abort = new AbortController();
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  const done = (async () => {
-    const response = await fetch(`${t.url}/api/events`, {
-      headers: { authorization: AUTH },
-      signal: abort.signal,
-    });
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for await (const chunk of response.body!) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) });
-      }
-    }
-  })().catch(() => undefined);
-  return { events, close: async () => (abort.abort(), done) };
-}
+const listen = () => listenToEvents(t.url);
 
 describe("invocation events", () => {
   it("pushes each SDK invocation's start and end over /api/events, without moving the lists' generation", async () => {
