@@ -42,6 +42,18 @@ async function dataDir(withJobs: boolean): Promise<string> {
   };
   await job("everywhere", { stopping_wait_time: 1 });
   await job("single", { is_singleton: true, stopping_wait_time: 1 });
+  // A singleton serving HTTP on its WEBJOBS_PORT: says which process answered, and the path it got.
+  const web = path.join(dir, "site/App_Data/jobs/continuous/web");
+  await mkdir(web, { recursive: true });
+  await writeFile(
+    path.join(web, "run.js"),
+    'require("node:http").createServer((q, s) => { s.setHeader("content-type", "text/plain"); ' +
+      's.end(`${process.pid} ${q.method} ${q.url}`); }).listen(Number(process.env.WEBJOBS_PORT), "127.0.0.1");\n',
+  );
+  await writeFile(
+    path.join(web, "settings.job"),
+    JSON.stringify({ is_singleton: true, stopping_wait_time: 1 }),
+  );
   return dir;
 }
 
@@ -148,6 +160,34 @@ describe("continuous jobs on several hosts on one PostgreSQL", () => {
     expect(running).toHaveLength(1);
     expect(alive(running[0]!.pid)).toBe(true);
     expect(views.filter((v) => v.instance_status === "InactiveInstance" && v.pid === null)).toHaveLength(2);
+  }, 30_000);
+
+  it("passes a request for a singleton's port through any instance to the one running it", async () => {
+    const views = await waitFor(
+      async () => {
+        const all = await Promise.all(live().map((host) => job(host, "web")));
+        return all.filter((v) => v.instance_status === "Running" && alive(v.pid)).length === 1 && all;
+      },
+      15_000,
+      "the web singleton running",
+    );
+    const holderPid = views.find((v) => v.instance_status === "Running")!.pid;
+    for (const host of live()) {
+      const response = await waitFor(
+        async () => {
+          const answer = await fetch(`${host.url}/api/continuouswebjobs/web/passthrough/a%2Fb/%C3%A9?q=1`, {
+            method: "POST",
+            headers: { authorization: AUTH },
+            body: "x",
+          });
+          return answer.status === 200 && answer;
+        },
+        10_000,
+        `the passthrough through ${host.url}`,
+      );
+      expect(response.headers.get("content-type")).toBe("text/plain");
+      expect(await response.text()).toBe(`${holderPid} POST /a%2Fb/%C3%A9?q=1`);
+    }
   }, 30_000);
 
   it("stop on one instance stops the job everywhere, and start starts it everywhere", async () => {

@@ -1,4 +1,5 @@
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ErrorCode, WebJobsError } from "../../errors.ts";
@@ -20,12 +21,31 @@ const hopByHop = new Set([
   "authorization",
 ]);
 
-function forwardable(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+/**
+ * Set on a request one instance forwards to the instance running a singleton job: that one
+ * answers from its own process or says the job is not running, never forwards again.
+ */
+const FORWARDED_BY = "x-webjobs-forwarded-by";
+
+function forwardable(
+  headers: IncomingHttpHeaders,
+  keep: ReadonlySet<string> = new Set(),
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !hopByHop.has(name.toLowerCase())) out[name] = value;
+    const lower = name.toLowerCase();
+    if (value !== undefined && (!hopByHop.has(lower) || keep.has(lower))) out[name] = value;
   }
   return out;
+}
+
+/** Where a request for a job's port goes: its process on this machine, or the instance running it. */
+interface Upstream {
+  protocol: "http:" | "https:";
+  host: string;
+  port: number;
+  path: string;
+  headers: Record<string, string | string[]>;
 }
 
 /**
@@ -66,26 +86,78 @@ async function proxy(
   reply: FastifyReply,
   ctx: ApiContext,
 ): Promise<FastifyReply> {
-  await ctx.registry.require("continuous", request.params.name);
+  const job = await ctx.registry.require("continuous", request.params.name);
   const port = ctx.continuous.port(request.params.name);
-  if (!port) {
-    return reply
-      .code(502)
-      .send(errorBody("bad_gateway", `Continuous job '${request.params.name}' is not running.`));
-  }
-  const target = forwardedPath(request.raw.url ?? "/");
-  const headers = {
-    ...forwardable(request.headers),
-    host: `127.0.0.1:${port}`,
+  const forwarded = {
     "x-forwarded-for": request.ip,
     "x-forwarded-host": request.host,
     "x-forwarded-proto": request.protocol,
   };
+  let upstream: Upstream;
+  if (port) {
+    upstream = {
+      protocol: "http:",
+      host: "127.0.0.1",
+      port,
+      path: forwardedPath(request.raw.url ?? "/"),
+      headers: { ...forwardable(request.headers), host: `127.0.0.1:${port}`, ...forwarded },
+    };
+  } else {
+    const holder =
+      job.settings.is_singleton && !request.headers[FORWARDED_BY]
+        ? await singletonHolderUrl(ctx, job.name)
+        : null;
+    if (!holder) {
+      return reply
+        .code(502)
+        .send(errorBody("bad_gateway", `Continuous job '${request.params.name}' is not running.`));
+    }
+    // The same route on the instance running the singleton, with the client's credentials (the
+    // instances share them) and the path exactly as the client sent it.
+    const base = holder.pathname.replace(/\/$/, "");
+    const rest = forwardedPath(request.raw.url ?? "/");
+    upstream = {
+      protocol: holder.protocol === "https:" ? "https:" : "http:",
+      host: holder.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: Number(holder.port) || (holder.protocol === "https:" ? 443 : 80),
+      path: `${base}/api/continuouswebjobs/${encodeURIComponent(job.name)}/passthrough${rest}`,
+      headers: {
+        ...forwardable(request.headers, new Set(["authorization"])),
+        host: holder.host,
+        ...forwarded,
+        [FORWARDED_BY]: ctx.instanceId,
+      },
+    };
+  }
+  return send(request, reply, upstream);
+}
+
+/** The URL of the live instance holding a singleton job's lease, when it is another one. */
+async function singletonHolderUrl(ctx: ApiContext, name: string): Promise<URL | null> {
+  const holder = await ctx.store.continuous.singletonLeaseHolder(name);
+  if (!holder || holder === ctx.instanceId) return null;
+  const instances = await ctx.store.instances.listInstances(ctx.config.instanceTimeoutSec * 1000);
+  const url = instances.find((instance) => instance.id === holder && instance.live)?.url;
+  return url ? new URL(url) : null;
+}
+
+async function send(
+  request: FastifyRequest<{ Params: { name: string; "*": string } }>,
+  reply: FastifyReply,
+  target: Upstream,
+): Promise<FastifyReply> {
+  const open = target.protocol === "https:" ? httpsRequest : httpRequest;
   await new Promise<void>((resolve, reject) => {
     let upstream: ClientRequest;
     try {
-      upstream = httpRequest(
-        { host: "127.0.0.1", port, method: request.method, path: target, headers },
+      upstream = open(
+        {
+          host: target.host,
+          port: target.port,
+          method: request.method,
+          path: target.path,
+          headers: target.headers,
+        },
         (response) => {
           const forwarded = forwardable(response.headers);
           const status = response.statusCode ?? 502;
