@@ -1,6 +1,7 @@
 import type { RunClaimStore } from "../runs/claim-types.ts";
 import { conflictAs, type Queryable } from "./postgres-db.ts";
-import { runColumns, runFromRow } from "./postgres-runs.ts";
+import { runFromRow } from "./postgres-runs.ts";
+import { runColumns } from "./run-columns.ts";
 import { activeRunStatuses, RunStatus, type RunPatch, type RunRecord } from "./types.ts";
 
 const ACTIVE = `(${activeRunStatuses.map((s) => `'${s}'`).join(", ")})`;

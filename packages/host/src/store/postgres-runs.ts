@@ -1,23 +1,6 @@
 import { conflictAs, maybeDate, num, text, type Queryable, type Row } from "./postgres-db.ts";
 import { activeRunStatuses, type RunPatch, type RunQuery, type RunRecord } from "./types.ts";
-
-export const runColumns: Record<keyof RunPatch, string> = {
-  status: "status",
-  reason: "reason",
-  trigger: "trigger",
-  arguments: "arguments",
-  version: "version",
-  instanceId: "instance_id",
-  startTime: "start_time",
-  endTime: "end_time",
-  exitCode: "exit_code",
-  signal: "signal",
-  cpuMs: "cpu_ms",
-  peakRssBytes: "peak_rss_bytes",
-  pid: "pid",
-  scheduledTime: "scheduled_time",
-  attempt: "attempt",
-};
+import { runColumns } from "./run-columns.ts";
 
 /** `status IN ('Initializing', 'Running')`: the literal list the partial unique index is built on. */
 const ACTIVE = `(${activeRunStatuses.map((s) => `'${s}'`).join(", ")})`;

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { RunClaimStore } from "../runs/claim-types.ts";
-import { runColumns, runFromRow, toDb } from "./sqlite.ts";
+import { runFromRow, toDb } from "./sqlite.ts";
+import { runColumns } from "./run-columns.ts";
 import { activeRunStatuses, RunStatus, StoreConflictError, type RunPatch, type RunRecord } from "./types.ts";
 
 const ACTIVE = `(${activeRunStatuses.map((s) => `'${s}'`).join(", ")})`;

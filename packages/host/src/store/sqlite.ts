@@ -27,26 +27,9 @@ import {
   type Store,
   StoreConflictError,
 } from "./types.ts";
+import { runColumns } from "./run-columns.ts";
 
 type Row = Record<string, unknown>;
-
-export const runColumns: Record<keyof RunPatch, string> = {
-  status: "status",
-  reason: "reason",
-  trigger: "trigger",
-  arguments: "arguments",
-  version: "version",
-  instanceId: "instance_id",
-  startTime: "start_time",
-  endTime: "end_time",
-  exitCode: "exit_code",
-  signal: "signal",
-  cpuMs: "cpu_ms",
-  peakRssBytes: "peak_rss_bytes",
-  pid: "pid",
-  scheduledTime: "scheduled_time",
-  attempt: "attempt",
-};
 
 const fireColumns: Record<keyof FirePatch, string> = {
   outcome: "outcome",
