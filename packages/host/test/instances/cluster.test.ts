@@ -1,11 +1,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InstanceJson, RunJson } from "../../src/api/json-types.ts";
 import { AUTH, waitFor } from "../support/host.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { startPostgres, type TestPostgres, queryRows } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
 /**
@@ -50,15 +49,7 @@ const api = (host: ServeProcess, p: string, init: RequestInit = {}) =>
 const instances = async (host: ServeProcess) =>
   (await (await api(host, "/api/instances")).json()) as InstanceJson[];
 
-async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const rows = (sql: string, values: unknown[] = []) => queryRows(databaseUrl, sql, values);
 
 let a: ServeProcess;
 let b: ServeProcess;

@@ -2,10 +2,9 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH, makeZip, waitFor } from "../support/host.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { startPostgres, type TestPostgres, queryRows } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
 /**
@@ -47,15 +46,7 @@ async function deploy(host: ServeProcess, type: string, name: string, files: Rec
   expect(response.status, await response.clone().text()).toBe(200);
 }
 
-async function rows(sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const rows = (sql: string, values: unknown[] = []) => queryRows(databaseUrl, sql, values);
 
 const siteJob = (dir: string, type: string, name: string) =>
   path.join(dir, "site", "App_Data", "jobs", type, name);

@@ -3,11 +3,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunJson } from "../../src/api/json-types.ts";
 import { AUTH, waitFor } from "../support/host.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { startPostgres, type TestPostgres, queryRows } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
 /**
@@ -113,15 +112,7 @@ async function liveEvents(host: ServeProcess, signal: AbortSignal) {
   return events;
 }
 
-async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const rows = (sql: string, values: unknown[] = []) => queryRows(databaseUrl, sql, values);
 
 let a: ServeProcess;
 let b: ServeProcess;

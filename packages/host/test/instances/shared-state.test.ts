@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH, makeZip, PASSWORD, USER, waitFor } from "../support/host.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { startPostgres, type TestPostgres, queryRows } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
 /**
@@ -53,15 +52,7 @@ async function timed(work: () => Promise<Response>): Promise<{ status: number; m
   return { status: response.status, ms: performance.now() - started };
 }
 
-async function rows(url: string, sql: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const rows = queryRows;
 
 let a: ServeProcess;
 let b: ServeProcess;

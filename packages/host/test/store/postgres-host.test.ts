@@ -1,8 +1,7 @@
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgStore } from "../../src/store/postgres.ts";
 import { deployScript, runToEnd, startHost, waitFor, type TestHost } from "../support/host.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { startPostgres, type TestPostgres, queryRows } from "../support/postgres.ts";
 import { deployScheduled, ended, waitForFires, waitForRuns } from "../schedules/support.ts";
 
 /** A whole host on PostgreSQL: what a user of `--database postgres://…` sees. */
@@ -20,15 +19,7 @@ afterAll(async () => {
 });
 
 /** Rows straight from the database: proof that the host wrote there, not to SQLite. */
-async function rows(sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const rows = (sql: string, values: unknown[] = []) => queryRows(databaseUrl, sql, values);
 
 describe("a host on PostgreSQL", () => {
   it("runs a triggered job end to end, recorded in the database", async () => {

@@ -97,3 +97,18 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
   };
 }
+
+/** Rows straight from the database (one connection per query): what the hosts wrote there. */
+export async function queryRows(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
