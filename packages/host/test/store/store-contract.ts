@@ -8,6 +8,7 @@ import { packagesContract } from "./store-contract-packages.ts";
 import { recordsContract } from "./store-contract-records.ts";
 import { remoteRunsContract } from "./store-contract-remote-runs.ts";
 import { sharedStateContract } from "./store-contract-shared-state.ts";
+import { siteRevisionsContract } from "./store-contract-site-revisions.ts";
 
 /**
  * The rules every store must enforce itself (not the host's memory): one active run per job,
@@ -27,6 +28,8 @@ export function storeContract(
   remoteRunsContract(name, open);
   // Job packages by content hash, and a desired state changed alone: in their own file.
   packagesContract(name, open);
+  // The site's files stored for the other instances after a site deployment: in their own file.
+  siteRevisionsContract(name, open);
   sharedStateContract(name, open);
   // Continuous jobs' statuses per instance and singleton leases: in their own file.
   continuousContract(name, open);
