@@ -64,6 +64,11 @@ export interface InstanceStore {
    * runs closed by this call.
    */
   abortRunsOfDeadInstances(self: string, timeoutMs: number, reason: string): Promise<LostRunKey[]>;
+  /**
+   * The database's clock now (SQLite: this machine's, the only one). Machines' clocks may differ
+   * by seconds: the schedulers of all instances fire by this one (instances/database-clock.ts).
+   */
+  databaseTime(): Promise<Date>;
   /** Forgets instances dead for longer than `olderThanMs` that hold no active run; returns how many. */
   pruneInstances(olderThanMs: number): Promise<number>;
 }

@@ -34,6 +34,11 @@ export interface FireRecord {
   /** When its next attempt is due, while a retry is pending. */
   retryAt: Date | null;
   recordedAt: Date;
+  /**
+   * Overlap `queue`, several instances: the run a queued occurrence waits for (one waits per run
+   * in progress, whichever instance holds it). Absent otherwise.
+   */
+  waitingFor?: string | null;
 }
 
 export type FirePatch = Partial<Pick<FireRecord, "outcome" | "runId" | "attempt" | "reason" | "retryAt">>;

@@ -72,6 +72,12 @@ export class PgInstanceStore implements InstanceStore {
     return rows.map(instanceFromRow);
   }
 
+  async databaseTime(): Promise<Date> {
+    // The clock as the statement runs (now() is the transaction's start).
+    const { rows } = await this.db.query("SELECT clock_timestamp() AS now");
+    return rows[0]!.now as Date;
+  }
+
   async abortRunsOfDeadInstances(self: string, timeoutMs: number, reason: string): Promise<LostRunKey[]> {
     // A status change only while the run is active: of several live instances reaping at once,
     // each run is closed by one.

@@ -1,6 +1,7 @@
-import type { LogChunk, RemoteRunStore, RunKey } from "../runs/remote-types.ts";
-import type { Queryable } from "./postgres-db.ts";
-import { activeRunStatuses } from "./types.ts";
+import type { CancelRequest, LogChunk, RemoteRunStore } from "../runs/remote-types.ts";
+import { text, type Queryable } from "./postgres-db.ts";
+import { runFromRow } from "./postgres-runs.ts";
+import { activeRunStatuses, type RunRecord } from "./types.ts";
 
 const ACTIVE = `(${activeRunStatuses.map((s) => `'${s}'`).join(", ")})`;
 
@@ -16,22 +17,36 @@ export class PgRemoteRunStore implements RemoteRunStore {
 
   constructor(private readonly db: Queryable) {}
 
-  async requestCancel(jobName: string, id: string): Promise<boolean> {
+  async requestCancel(jobName: string, id: string, reason?: string): Promise<boolean> {
+    // The reason goes with the first request: a second one does not change what the run ends with.
     const { rowCount } = await this.db.query(
-      `UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, now())
+      `UPDATE runs SET cancel_reason = CASE WHEN cancel_requested_at IS NULL THEN $3 ELSE cancel_reason END,
+         cancel_requested_at = COALESCE(cancel_requested_at, now())
        WHERE job_name = $1 AND id = $2 AND status IN ${ACTIVE}`,
-      [jobName, id],
+      [jobName, id, reason ?? null],
     );
     return (rowCount ?? 0) > 0;
   }
 
-  async cancelRequests(instanceId: string): Promise<RunKey[]> {
+  async cancelRequests(instanceId: string): Promise<CancelRequest[]> {
     const { rows } = await this.db.query(
-      `SELECT job_name, id FROM runs
+      `SELECT job_name, id, cancel_reason FROM runs
        WHERE status IN ${ACTIVE} AND instance_id = $1 AND cancel_requested_at IS NOT NULL`,
       [instanceId],
     );
-    return rows.map((r) => ({ jobName: r.job_name as string, id: r.id as string }));
+    return rows.map((r) => ({
+      jobName: r.job_name as string,
+      id: r.id as string,
+      reason: text(r.cancel_reason),
+    }));
+  }
+
+  async activeRun(jobName: string): Promise<RunRecord | null> {
+    // The partial unique index of one active run per job answers this.
+    const { rows } = await this.db.query(`SELECT * FROM runs WHERE job_name = $1 AND status IN ${ACTIVE}`, [
+      jobName,
+    ]);
+    return rows[0] ? runFromRow(rows[0]) : null;
   }
 
   async appendLogChunk(jobName: string, runId: string, seq: number, text: string): Promise<void> {

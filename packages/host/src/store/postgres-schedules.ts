@@ -19,6 +19,7 @@ function fireFromRow(row: Row): FireRecord {
     reason: text(row.reason),
     retryAt: maybeDate(row.retry_at),
     recordedAt: row.recorded_at as Date,
+    ...(row.waiting_for != null ? { waitingFor: row.waiting_for as string } : {}),
   };
 }
 
@@ -85,8 +86,8 @@ export class PgSchedules {
   async recordFire(fire: FireRecord): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.query(
-        `INSERT INTO fires (job_name, scheduled_time, outcome, run_id, attempt, reason, retry_at, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        `INSERT INTO fires (job_name, scheduled_time, outcome, run_id, attempt, reason, retry_at, recorded_at, waiting_for)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
         [
           fire.jobName,
           fire.scheduledTime,
@@ -96,6 +97,7 @@ export class PgSchedules {
           fire.reason,
           fire.retryAt,
           fire.recordedAt,
+          fire.waitingFor ?? null,
         ],
       );
       if (inserted.rowCount === 0) return false;
@@ -143,6 +145,14 @@ export class PgSchedules {
       [jobName, limit],
     );
     return rows.map(fireFromRow);
+  }
+
+  async waitingFire(jobName: string, runId: string): Promise<FireRecord | null> {
+    const { rows } = await this.db.query(
+      "SELECT * FROM fires WHERE job_name = $1 AND waiting_for = $2 AND outcome = 'queued' LIMIT 1",
+      [jobName, runId],
+    );
+    return rows[0] ? fireFromRow(rows[0]) : null;
   }
 
   async pendingRetries(): Promise<FireRecord[]> {

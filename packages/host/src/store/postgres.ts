@@ -293,6 +293,9 @@ export class PgStore implements Store {
   pendingRetries(): Promise<FireRecord[]> {
     return this.schedules.pendingRetries();
   }
+  waitingFire(jobName: string, runId: string): Promise<FireRecord | null> {
+    return this.schedules.waitingFire(jobName, runId);
+  }
   pruneFires(jobName: string, keep: number): Promise<void> {
     return this.schedules.pruneFires(jobName, keep);
   }

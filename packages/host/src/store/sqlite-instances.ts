@@ -81,6 +81,10 @@ export class SqliteInstanceStore implements InstanceStore {
     return rows.map(instanceFromRow);
   }
 
+  async databaseTime(): Promise<Date> {
+    return new Date();
+  }
+
   async abortRunsOfDeadInstances(self: string, timeoutMs: number, reason: string): Promise<LostRunKey[]> {
     const now = Date.now();
     const rows = this.db

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
-import type { LogChunk, RemoteRunStore, RunKey } from "../runs/remote-types.ts";
-import { activeRunStatuses } from "./types.ts";
+import type { CancelRequest, LogChunk, RemoteRunStore } from "../runs/remote-types.ts";
+import { runFromRow } from "./sqlite.ts";
+import { activeRunStatuses, type RunRecord } from "./types.ts";
 
 type Row = Record<string, unknown>;
 
@@ -16,24 +17,37 @@ export class SqliteRemoteRunStore implements RemoteRunStore {
 
   constructor(private readonly db: Database.Database) {}
 
-  async requestCancel(jobName: string, id: string): Promise<boolean> {
+  async requestCancel(jobName: string, id: string, reason?: string): Promise<boolean> {
+    // The reason goes with the first request: a second one does not change what the run ends with.
     const { changes } = this.db
       .prepare(
-        `UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?)
+        `UPDATE runs SET cancel_reason = CASE WHEN cancel_requested_at IS NULL THEN ? ELSE cancel_reason END,
+           cancel_requested_at = COALESCE(cancel_requested_at, ?)
          WHERE job_name = ? AND id = ? AND status IN ${ACTIVE}`,
       )
-      .run(Date.now(), jobName, id);
+      .run(reason ?? null, Date.now(), jobName, id);
     return changes > 0;
   }
 
-  async cancelRequests(instanceId: string): Promise<RunKey[]> {
+  async cancelRequests(instanceId: string): Promise<CancelRequest[]> {
     const rows = this.db
       .prepare(
-        `SELECT job_name, id FROM runs
+        `SELECT job_name, id, cancel_reason FROM runs
          WHERE status IN ${ACTIVE} AND instance_id = ? AND cancel_requested_at IS NOT NULL`,
       )
       .all(instanceId) as Row[];
-    return rows.map((r) => ({ jobName: r.job_name as string, id: r.id as string }));
+    return rows.map((r) => ({
+      jobName: r.job_name as string,
+      id: r.id as string,
+      reason: (r.cancel_reason as string | null) ?? null,
+    }));
+  }
+
+  async activeRun(jobName: string): Promise<RunRecord | null> {
+    const row = this.db
+      .prepare(`SELECT * FROM runs WHERE job_name = ? AND status IN ${ACTIVE}`)
+      .get(jobName) as Row | undefined;
+    return row ? runFromRow(row) : null;
   }
 
   async appendLogChunk(jobName: string, runId: string, seq: number, text: string): Promise<void> {

@@ -53,6 +53,7 @@ function fireFromRow(row: Row): FireRecord {
     reason: (row.reason as string | null) ?? null,
     retryAt: maybeDate(row.retry_at),
     recordedAt: date(row.recorded_at),
+    ...(row.waiting_for != null ? { waitingFor: row.waiting_for as string } : {}),
   };
 }
 
@@ -508,8 +509,8 @@ export class SqliteStore implements Store {
     const record = this.db.transaction(() => {
       const inserted = this.db
         .prepare(
-          `INSERT OR IGNORE INTO fires (job_name, scheduled_time, outcome, run_id, attempt, reason, retry_at, recorded_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT OR IGNORE INTO fires (job_name, scheduled_time, outcome, run_id, attempt, reason, retry_at, recorded_at, waiting_for)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           fire.jobName,
@@ -520,6 +521,7 @@ export class SqliteStore implements Store {
           fire.reason,
           toDb(fire.retryAt),
           fire.recordedAt.getTime(),
+          fire.waitingFor ?? null,
         );
       if (inserted.changes === 0) return false;
       this.db
@@ -567,6 +569,13 @@ export class SqliteStore implements Store {
       .prepare("SELECT * FROM fires WHERE job_name = ? ORDER BY scheduled_time DESC LIMIT ?")
       .all(jobName, limit) as Row[];
     return rows.map(fireFromRow);
+  }
+
+  async waitingFire(jobName: string, runId: string): Promise<FireRecord | null> {
+    const row = this.db
+      .prepare("SELECT * FROM fires WHERE job_name = ? AND waiting_for = ? AND outcome = 'queued' LIMIT 1")
+      .get(jobName, runId) as Row | undefined;
+    return row ? fireFromRow(row) : null;
   }
 
   async pendingRetries(): Promise<FireRecord[]> {

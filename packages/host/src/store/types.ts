@@ -237,6 +237,8 @@ export interface Store {
   listFires(jobName: string, limit: number): Promise<FireRecord[]>;
   /** Fires whose next attempt is pending, oldest due first. */
   pendingRetries(): Promise<FireRecord[]>;
+  /** The occurrence of the job queued (overlap `queue`) while run `runId` was going, if any. */
+  waitingFire(jobName: string, runId: string): Promise<FireRecord | null>;
   /** Keeps the newest `keep` fires of a job. */
   pruneFires(jobName: string, keep: number): Promise<void>;
   deleteSchedule(jobName: string): Promise<void>;

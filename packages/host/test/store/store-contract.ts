@@ -7,6 +7,7 @@ import { instancesContract } from "./store-contract-instances.ts";
 import { packagesContract } from "./store-contract-packages.ts";
 import { recordsContract } from "./store-contract-records.ts";
 import { remoteRunsContract } from "./store-contract-remote-runs.ts";
+import { overlapContract } from "./store-contract-overlap.ts";
 import { sharedStateContract } from "./store-contract-shared-state.ts";
 import { siteRevisionsContract } from "./store-contract-site-revisions.ts";
 
@@ -26,6 +27,8 @@ export function storeContract(
   claimsContract(name, open);
   // Cancel requests and shipped run logs: in their own file.
   remoteRunsContract(name, open);
+  // The run in progress anywhere, cancel reasons and queued occurrences: in their own file.
+  overlapContract(name, open);
   // Job packages by content hash, and a desired state changed alone: in their own file.
   packagesContract(name, open);
   // The site's files stored for the other instances after a site deployment: in their own file.
