@@ -202,7 +202,18 @@ export class Host {
     };
     this.runner = new TriggeredRunner(deps);
     this.supervisor = new ContinuousSupervisor(deps);
-    this.scheduler = new Scheduler({ ...deps, runner: this.runner, clock: options.clock });
+    this.scheduler = new Scheduler({
+      ...deps,
+      runner: this.runner,
+      clock: options.clock,
+      // Overlap `queue` and `replace` with runs on other instances (cancels and events come later).
+      cluster: this.store.remoteRuns.shared
+        ? {
+            abort: (name, id, reason) => this.cancels.cancel(name, id, reason),
+            onRemoteRun: (listener) => this.runEvents.on(listener),
+          }
+        : undefined,
+    });
     this.registry.versionsInUse = (type, name) =>
       type === JobType.Triggered ? this.runner.versionsInUse(name) : this.supervisor.versionsInUse(name);
     this.registry.scheduleProblem = (settings) => scheduleProblem(settings, config.timeZone);

@@ -3,7 +3,7 @@ import type { ClusterSignals } from "../instances/signals.ts";
 import { JobType, activeRunStatuses, type RunRecord, type Store } from "../store/types.ts";
 import type { TriggeredRunner } from "./runner.ts";
 
-/** The signal that tells instances a cancel was asked (payload: `[job, run id]` as JSON). */
+/** The signal that tells instances a cancel was asked (payload: `[job, run id, reason?]` as JSON). */
 const CHANNEL = "run_cancel";
 /** The safety net under lost signals: the running instance looks for cancel requests this often. */
 const POLL_MS = 2000;
@@ -59,19 +59,20 @@ export class RunCancels {
     this.timer = null;
   }
 
-  async cancel(name: string, id: string): Promise<CancelOutcome> {
+  /** `reason`: what the run ends with, "cancelled on request" when not given. */
+  async cancel(name: string, id: string, reason?: string): Promise<CancelOutcome> {
     const { runner, store, signals, instanceId, log } = this.deps;
-    if (runner.isRunningRun(name, id)) return { run: await runner.cancel(name, id), ended: true };
+    if (runner.isRunningRun(name, id)) return { run: await runner.cancel(name, id, reason), ended: true };
     const run = await runner.requireRun(name, id);
     // Going on another instance, or placed on this one and not started yet (several instances):
     // marked, for the instance running it to act on. Otherwise (ended, or left by this one's
     // predecessor) the runner says why it cannot be cancelled.
     const mayRunElsewhere = run.instanceId !== instanceId || store.remoteRuns.shared;
-    if (!mayRunElsewhere || !(await store.remoteRuns.requestCancel(name, id))) {
-      return { run: await runner.cancel(name, id), ended: true };
+    if (!mayRunElsewhere || !(await store.remoteRuns.requestCancel(name, id, reason))) {
+      return { run: await runner.cancel(name, id, reason), ended: true };
     }
     await signals
-      .notify(CHANNEL, JSON.stringify([name, id]))
+      .notify(CHANNEL, JSON.stringify(reason === undefined ? [name, id] : [name, id, reason]))
       .catch((error: unknown) =>
         log.warn({ err: error }, "could not signal a cancel (the poll will find it)"),
       );
@@ -104,27 +105,27 @@ export class RunCancels {
       return;
     }
     if (Array.isArray(key) && typeof key[0] === "string" && typeof key[1] === "string") {
-      this.cancelHere(key[0], key[1], "signal");
+      this.cancelHere(key[0], key[1], typeof key[2] === "string" ? key[2] : null, "signal");
     }
   }
 
   private async poll(): Promise<void> {
     try {
       const asked = await this.deps.store.remoteRuns.cancelRequests(this.deps.instanceId);
-      for (const { jobName, id } of asked) this.cancelHere(jobName, id, "poll");
+      for (const { jobName, id, reason } of asked) this.cancelHere(jobName, id, reason, "poll");
     } catch (error) {
       this.deps.log.warn({ err: error }, "could not look for cancel requests");
     }
   }
 
   /** Cancels a run going here that another instance was asked to cancel (once). */
-  private cancelHere(name: string, id: string, via: "signal" | "poll"): void {
+  private cancelHere(name: string, id: string, reason: string | null, via: "signal" | "poll"): void {
     const key = JSON.stringify([name, id]);
     if (!this.deps.runner.isRunningRun(name, id) || this.cancelling.has(key)) return;
     this.cancelling.add(key);
     this.deps.log.info({ job: name, run: id, via }, "cancelling a run on request from another instance");
     void this.deps.runner
-      .cancel(name, id)
+      .cancel(name, id, reason ?? undefined)
       .catch(() => undefined)
       .finally(() => this.cancelling.delete(key));
   }

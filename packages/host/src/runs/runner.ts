@@ -234,8 +234,11 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     return new Set(entry ? [entry.run.version] : []);
   }
 
-  /** Cancels a run: shutdown file, SIGTERM, grace (`stopping_wait_time`), then kill. */
-  async cancel(name: string, id: string): Promise<RunRecord> {
+  /**
+   * Cancels a run: shutdown file, SIGTERM, grace (`stopping_wait_time`), then kill. It ends Aborted
+   * with `reason` (another is "replaced by schedule").
+   */
+  async cancel(name: string, id: string, reason = "cancelled on request"): Promise<RunRecord> {
     const entry = this.active.get(name);
     if (!entry || entry.run.id !== id) {
       const run = await this.requireRun(name, id);
@@ -244,7 +247,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
         `Run '${id}' of job '${name}' is not running (status ${run.status}${run.reason ? `: ${run.reason}` : ""}).`,
       );
     }
-    await this.abort(entry, "cancelled on request", entry.graceMs);
+    await this.abort(entry, reason, entry.graceMs);
     return entry.finished;
   }
 

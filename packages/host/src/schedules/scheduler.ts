@@ -6,7 +6,7 @@ import { formatDuration } from "../runs/kudu-format.ts";
 import { INSTANCE_LOST_REASON } from "../instances/lost-instances.ts";
 import { HOST_LOST_REASON } from "../runs/recovery.ts";
 import type { TriggeredRunner } from "../runs/runner.ts";
-import { JobType, RunStatus, type JobRecord, type RunRecord } from "../store/types.ts";
+import { JobType, RunStatus, activeRunStatuses, type JobRecord, type RunRecord } from "../store/types.ts";
 import { DueHeap } from "./due-heap.ts";
 import { jobScheduleOf, type JobSchedule } from "./job-schedule.ts";
 import { SchedulerLog } from "./scheduler-log.ts";
@@ -24,6 +24,9 @@ const FIRES_KEPT = 500;
 const NEXT_RUNS_SHOWN = 10;
 /** How long one due job may hold the others back (see processInTurn). */
 const TURN_MS = 50;
+/** Several instances: a queued occurrence looks this often whether the run it waits for ended (lost signals). */
+const QUEUE_POLL_MS = 2_000;
+const REPLACED_REASON = "replaced by schedule";
 
 export interface SchedulerEvents {
   /** A due instant was recorded with this outcome (metrics). */
@@ -32,8 +35,18 @@ export interface SchedulerEvents {
 
 export interface SchedulerDeps extends HostDeps {
   runner: TriggeredRunner;
-  /** Wall-clock time in ms; tests make it jump. */
+  /** Wall-clock time in ms: the database's on several instances (DatabaseClock); tests make it jump. */
   clock?: () => number;
+  /** Several instances on one database: the overlap policies see and stop runs of every instance. */
+  cluster?: SchedulerCluster;
+}
+
+/** What the overlap policies `queue` and `replace` need when a job's run may be on another instance. */
+export interface SchedulerCluster {
+  /** Stops a run going on any instance with `reason` (RunCancels); resolves when it ended or the wait ran out. */
+  abort(name: string, id: string, reason: string): Promise<unknown>;
+  /** Calls `listener` when a run of another instance changes status (RunEventRelay); returns an unsubscribe. */
+  onRemoteRun(listener: (event: { jobName: string; status: RunStatus }) => void): () => void;
 }
 
 /** What the API shows of a job's schedule. */
@@ -81,6 +94,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly heap = new DueHeap();
   private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
+  /** Several instances: looks after queued occurrences whose run to wait for is elsewhere. */
+  private queuePoll: NodeJS.Timeout | null = null;
+  private unsubscribeRemote: (() => void) | null = null;
   private timerDue = Infinity;
   private generation = 0;
   private running = false;
@@ -107,6 +123,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     });
     registry.on("removing", (type, name) => (type === JobType.Triggered ? this.forget(name) : undefined));
     runner.on("finished", (run) => this.track(this.onRunFinished(run)));
+    this.watchRemoteRuns();
     const jobs = await registry.list(JobType.Triggered);
     for (let i = 0; i < jobs.length; i++) {
       await this.arm(jobs[i]);
@@ -137,6 +154,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.queuePoll) clearInterval(this.queuePoll);
+    this.queuePoll = null;
+    this.unsubscribeRemote?.();
+    this.unsubscribeRemote = null;
     for (const armed of this.armed.values())
       if (armed.pendingRetry?.timer) clearTimeout(armed.pendingRetry.timer);
     await Promise.allSettled([...this.inFlight]);
@@ -421,12 +442,30 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** One due instant: runs it, or applies the overlap policy when a run is in progress. */
   private async fire(armed: Armed, due: Date, outcome: FireOutcome): Promise<void> {
     await this.dropPendingRetry(armed, due);
-    if (this.deps.runner.isRunning(armed.name)) return this.overlap(armed, due, outcome);
+    const { runner, store, cluster } = this.deps;
+    const here = runner.isRunning(armed.name);
+    // One machine, or `skip`: this instance's runs are all there is to see, or all it takes (the
+    // store refuses a second active run on any instance: the fire is then recorded as skipped).
+    if (!cluster || armed.schedule.policies.overlap === "skip") {
+      if (here) return this.overlap(armed, due, outcome, null);
+    } else {
+      // Several instances, `queue` or `replace`: the run in progress may be on another instance.
+      // A queued occurrence whose run ended elsewhere (its signal not here yet) goes first.
+      if (armed.queued && !here) await this.startQueued(armed);
+      const active = await store.remoteRuns.activeRun(armed.name);
+      if (active || runner.isRunning(armed.name)) return this.overlap(armed, due, outcome, active);
+    }
     if (!(await this.record(armed, due, outcome))) return;
     await this.startRun(armed, due, 1, outcome);
   }
 
-  private async overlap(armed: Armed, due: Date, outcome: FireOutcome): Promise<void> {
+  /** `active`: the run in progress as the store has it (several instances), else null. */
+  private async overlap(
+    armed: Armed,
+    due: Date,
+    outcome: FireOutcome,
+    active: RunRecord | null,
+  ): Promise<void> {
     const at = due.toISOString();
     switch (armed.schedule.policies.overlap) {
       case "skip":
@@ -437,14 +476,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           );
         }
         return;
-      case "queue":
-        if (armed.queued) {
-          const reason = `merged into the occurrence at ${armed.queued.toISOString()}, waiting for the current run`;
+      case "queue": {
+        // Several instances: the one waiting may be held by another instance (one per run in progress).
+        const waiting =
+          armed.queued ??
+          (active ? (await this.deps.store.waitingFire(armed.name, active.id))?.scheduledTime : null);
+        if (waiting) {
+          const reason = `merged into the occurrence at ${waiting.toISOString()}, waiting for the current run`;
           if (await this.record(armed, due, FireOutcome.Coalesced, { reason })) {
             armed.log.write("SYS WARN", `Skipped the schedule at ${at}: ${reason} (overlap: queue)`);
           }
         } else if (
-          await this.record(armed, due, FireOutcome.Queued, { reason: "waiting for the current run" })
+          await this.record(armed, due, FireOutcome.Queued, {
+            reason: "waiting for the current run",
+            waitingFor: active?.id ?? null,
+          })
         ) {
           armed.queued = due;
           armed.log.write(
@@ -453,12 +499,54 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           );
         }
         return;
+      }
       case "replace":
         if (!(await this.record(armed, due, outcome))) return;
         armed.log.write("SYS WARN", `Stopping the run in progress: replaced by the schedule at ${at}`);
-        await this.deps.runner.abortActive(armed.name, "replaced by schedule");
+        if (this.deps.runner.isRunning(armed.name) || !active || !this.deps.cluster) {
+          await this.deps.runner.abortActive(armed.name, REPLACED_REASON);
+        } else {
+          // On another instance: stopped there (its grace, then a kill), waited for here, bounded.
+          await this.deps.cluster.abort(armed.name, active.id, REPLACED_REASON).catch((error: unknown) => {
+            // It ended meanwhile (Conflict: not running), or the store is out of reach: the start says.
+            this.deps.log.debug({ err: error, job: armed.name, run: active.id }, "could not replace a run");
+          });
+        }
         await this.startRun(armed, due, 1, outcome);
     }
+  }
+
+  /**
+   * Starts the queued occurrence (overlap `queue`) once the run it waits for has ended. Several
+   * instances: only the instance that recorded it holds it, and starts it when that run ended on
+   * any instance (told by a signal, or found by the poll); a run another instance started first
+   * takes its place (it is recorded as coalesced).
+   */
+  private async startQueued(armed: Armed): Promise<void> {
+    const due = armed.queued;
+    if (!due || !this.running || armed.paused || armed.generation < 0) return;
+    const { runner, store, cluster } = this.deps;
+    if (runner.isRunning(armed.name)) return;
+    if (cluster && (await store.remoteRuns.activeRun(armed.name))) return;
+    if (armed.queued !== due) return;
+    armed.queued = null;
+    await this.startRun(armed, due, 1, FireOutcome.Started, cluster ? FireOutcome.Coalesced : undefined);
+  }
+
+  /** Several instances: queued occurrences learn when runs end elsewhere (signals, and a poll under them). */
+  private watchRemoteRuns(): void {
+    const { cluster } = this.deps;
+    if (!cluster || this.queuePoll) return;
+    const check = (armed: Armed | undefined) => {
+      if (armed?.queued) this.track(this.serially(armed, () => this.startQueued(armed)));
+    };
+    this.unsubscribeRemote = cluster.onRemoteRun((event) => {
+      if (!activeRunStatuses.includes(event.status)) check(this.armed.get(event.jobName));
+    });
+    this.queuePoll = setInterval(() => {
+      for (const armed of this.armed.values()) check(armed);
+    }, QUEUE_POLL_MS);
+    this.queuePoll.unref();
   }
 
   /** Records a fire; false when this (job, due instant) already fired (here before a restart, or elsewhere). */
@@ -466,7 +554,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     armed: Armed,
     due: Date,
     outcome: FireOutcome,
-    extra: { reason?: string } = {},
+    extra: { reason?: string; waitingFor?: string | null } = {},
   ): Promise<boolean> {
     const fire: FireRecord = {
       jobName: armed.name,
@@ -477,13 +565,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       reason: extra.reason ?? null,
       retryAt: null,
       recordedAt: new Date(this.now()),
+      ...(extra.waitingFor ? { waitingFor: extra.waitingFor } : {}),
     };
     const recorded = await this.deps.store.recordFire(fire);
     if (recorded) this.emit("fire", armed.name, outcome);
     return recorded;
   }
 
-  private async startRun(armed: Armed, due: Date, attempt: number, outcome: FireOutcome): Promise<void> {
+  /** `onConflict`: what the fire becomes when another run is in progress (default: skipped as overlapping). */
+  private async startRun(
+    armed: Armed,
+    due: Date,
+    attempt: number,
+    outcome: FireOutcome,
+    onConflict: FireOutcome = FireOutcome.SkippedOverlap,
+  ): Promise<void> {
     const { runner, store } = this.deps;
     const { expression } = armed.schedule.schedule;
     const retries = armed.schedule.policies.retryCount;
@@ -507,7 +603,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (!isWebJobsError(error))
         this.deps.log.error({ err: error, job: armed.name }, "scheduled run failed to start");
       await store.updateFire(armed.name, due, {
-        outcome: conflict ? FireOutcome.SkippedOverlap : FireOutcome.Missed,
+        outcome: conflict ? onConflict : FireOutcome.Missed,
         reason,
       });
       armed.log.write("SYS WARN", `Could not run the schedule at ${due.toISOString()}: ${reason}`);
@@ -532,9 +628,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (run.scheduledTime) await this.deps.store.pruneFires(armed.name, FIRES_KEPT);
       if (armed.paused || armed.generation < 0) return;
       if (armed.queued) {
-        const due = armed.queued;
-        armed.queued = null;
-        await this.startRun(armed, due, 1, FireOutcome.Started);
+        await this.startQueued(armed);
       } else if (armed.catchUp.length > 0) {
         await this.fire(armed, armed.catchUp.shift()!, FireOutcome.CaughtUp);
       }

@@ -49,7 +49,9 @@ export function remoteRunsContract(
       expect(await store.remoteRuns.requestCancel("job", "1")).toBe(true);
       // Asked twice: still one request.
       expect(await store.remoteRuns.requestCancel("job", "1")).toBe(true);
-      expect(await store.remoteRuns.cancelRequests("i1")).toEqual([{ jobName: "job", id: "1", reason: null }]);
+      expect(await store.remoteRuns.cancelRequests("i1")).toEqual([
+        { jobName: "job", id: "1", reason: null },
+      ]);
       expect(await store.remoteRuns.cancelRequests("i2")).toEqual([]);
       // Once the run has ended, nothing is left to cancel.
       await store.updateRun("job", "1", {
