@@ -23,6 +23,7 @@ import { JobRegistry } from "./jobs/registry.ts";
 import { SiteWatcher } from "./jobs/site-watcher.ts";
 import { SiteUploads } from "./jobs/site-uploads.ts";
 import { SiteDeployer } from "./deploy/site-deployer.ts";
+import { SiteRevisions } from "./deploy/site-revisions.ts";
 import { HostLogHub } from "./deploy/host-log-hub.ts";
 import { DataLock } from "./data-lock.ts";
 import { HostPaths } from "./paths.ts";
@@ -255,6 +256,18 @@ export class Host {
       deploymentBranch: config.deploymentBranch,
       owner: { instanceId: this.instanceId, timeoutMs: config.instanceTimeoutSec * 1000 },
     });
+    // Several instances: the site's files of every deployment reach the others (none on SQLite).
+    if (this.registry.packages) {
+      this.deployer.revisions = new SiteRevisions({
+        store: this.store,
+        paths: this.paths,
+        packages: this.registry.packages,
+        signals: this.signals,
+        deployer: this.deployer,
+        instanceId: this.instanceId,
+        log: this.log,
+      });
+    }
     this.ftp = new FtpService(config, this.credentials, this.log, uploads);
     const instanceDeps = {
       store: this.store,
@@ -385,7 +398,10 @@ export class Host {
     // Versions installed elsewhere are fetched and published before the watcher looks at the site.
     await this.jobFeed?.start();
     await this.deployer.start();
+    // The latest site deployed elsewhere, swapped in before the watcher looks at the site.
+    await this.deployer.revisions?.start();
     await this.watcher.start();
+    this.deployer.revisions?.listen();
     await this.supervisor.start();
     await this.scheduler.start(recovered.aborted);
     this.assignedRuns.start();
@@ -412,6 +428,7 @@ export class Host {
       const closing = this.app?.close();
       await this.ftp.stop();
       // A deployment in progress restarts the watcher when it ends: let it end first.
+      await this.deployer.revisions?.stop();
       await this.deployer.stop();
       await this.watcher.stop();
       await this.jobFeed?.stop();

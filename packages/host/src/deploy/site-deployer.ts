@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { ErrorCode, isWebJobsError, WebJobsError } from "../errors.ts";
@@ -8,6 +8,7 @@ import type { HostPaths } from "../paths.ts";
 import type { Store } from "../store/types.ts";
 import { Deployments } from "./deployments.ts";
 import { syncJobsWithSite } from "./job-sync.ts";
+import type { SiteRevisions, SiteSwapper } from "./site-revisions.ts";
 import { removeLeftovers, stageSite, swapSite, type SiteChange } from "./site-swap.ts";
 import { DeployStatus, LogEntryType, type DeploymentRecord } from "./types.ts";
 
@@ -29,8 +30,15 @@ export interface DeployOutcome {
  * refuses a second one with 409). A deployment that fails before the swap leaves the site and the
  * jobs untouched.
  */
-export class SiteDeployer {
+export class SiteDeployer implements SiteSwapper {
   readonly deployments: Deployments;
+  /**
+   * Several instances (PostgreSQL): the site's files are stored after each deployment for the
+   * others, and their deployments are followed here. Null on one machine.
+   */
+  revisions: SiteRevisions | null = null;
+  /** Deployments here and revisions from elsewhere change the site folder one at a time. */
+  private siteQueue: Promise<unknown> = Promise.resolve();
   private readonly running = new Set<Promise<unknown>>();
   /**
    * The folder watcher's restart after the last deployment. It watches and scans the whole site
@@ -83,10 +91,57 @@ export class SiteDeployer {
     change: SiteChange,
     cleanup?: () => Promise<void>,
   ): Promise<DeployOutcome> {
-    const work = this.perform(deployment, change).finally(() => cleanup?.());
+    const work = this.serialize(() => this.perform(deployment, change)).finally(() => cleanup?.());
     this.running.add(work);
     void work.finally(() => this.running.delete(work));
     return work;
+  }
+
+  serialize<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.siteQueue.then(work, work);
+    this.siteQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Puts in place a site folder staged from a revision deployed through another instance: this
+   * instance's `App_Data/jobs` (its jobs' folders, published by the registry) moves into it, then
+   * the folders are swapped by renames, with the folder watcher paused (it would take the swap for
+   * edits) and no job folder being swapped meanwhile (withAllJobs). The previous folder is deleted
+   * in the background.
+   */
+  async adoptSite(staged: string, watching: boolean): Promise<void> {
+    const { paths, registry, watcher } = this.deps;
+    if (watching) {
+      await this.watcherRestart;
+      await watcher.stop();
+    }
+    let old: string | null = null;
+    try {
+      old = await registry.withAllJobs(async () => {
+        const jobs = path.join(paths.siteDir, "App_Data", "jobs");
+        const kept = path.join(staged, "App_Data", "jobs");
+        // A revision never holds App_Data/jobs: nothing is there to replace.
+        await rm(kept, { recursive: true, force: true });
+        await mkdir(path.dirname(kept), { recursive: true });
+        const moved = await rename(jobs, kept).then(
+          () => true,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code === "ENOENT") return false;
+            throw error;
+          },
+        );
+        try {
+          return await swapSite(paths.siteDir, staged);
+        } catch (error) {
+          if (moved) await rename(kept, jobs);
+          throw error;
+        }
+      });
+    } finally {
+      if (watching) this.restartWatcher();
+      if (old) await registry.trash.discard(old);
+    }
   }
 
   private restartWatcher(): void {
@@ -110,6 +165,17 @@ export class SiteDeployer {
     let error: Error | null = null;
     try {
       await this.deployments.progress(id, DeployStatus.Deploying, "Unpacking the deployment.");
+      // A revision deployed elsewhere not applied here yet (a lost signal): the base of this one,
+      // unless this one replaces the whole site.
+      const wholeSite = change.kind === "zip" && change.target === "" && change.clean;
+      if (!wholeSite) {
+        await this.revisions?.catchUp(true).catch(async (caught: unknown) => {
+          await note(
+            `The latest site revision of the other instances could not be applied first: ${(caught as Error).message}`,
+            LogEntryType.Warning,
+          );
+        });
+      }
       // The jobs' files are written a second time in here while unpacking (see stageSite).
       await mkdir(paths.tmp, { recursive: true });
       const jobCopies = await mkdtemp(path.join(paths.tmp, "site-jobs-"));
@@ -132,6 +198,17 @@ export class SiteDeployer {
         // What no install moved in: unchanged jobs, folders that are not jobs, a failed deploy.
         await registry.trash.discard(jobCopies);
       }
+      // For the other instances (several instances only): a failure leaves this deployment done here.
+      await this.revisions?.record(id, note).catch(async (caught: unknown) => {
+        log.warn(
+          { err: caught, deployment: id },
+          "the site's files could not be stored for the other instances",
+        );
+        await note(
+          `The site's files could not be stored for the other instances: ${(caught as Error).message}`,
+          LogEntryType.Warning,
+        );
+      });
       await note(`Done in ${Date.now() - started} ms.`);
     } catch (caught) {
       error = caught as Error;

@@ -15,7 +15,7 @@ export type SiteChange =
  * Staging and swap folders live beside the site folder (same file system, so the swap is two
  * renames) and are hidden: `.{site}.deploy-…` and `.{site}.old-…`.
  */
-const siblingName = (site: string, kind: "deploy" | "old") =>
+export const siblingName = (site: string, kind: "deploy" | "old") =>
   path.join(path.dirname(site), `.${path.basename(site)}.${kind}-${randomBytes(6).toString("hex")}`);
 
 /** Removes staging and old folders a host that died mid-deploy left beside the site. */

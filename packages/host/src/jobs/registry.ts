@@ -40,6 +40,8 @@ export type VersionsInUse = (type: JobType, name: string) => Set<string>;
  */
 export class JobRegistry extends EventEmitter<RegistryEvents> {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Work holding every job's lock at once (see withAllJobs). */
+  private allJobs: Promise<unknown> = Promise.resolve();
   versionsInUse: VersionsInUse = () => new Set();
   /** Why a job's schedule (settings.job `schedule`, `time_zone`, run policies) is invalid, or null. */
   scheduleProblem: (settings: JobSettings) => string | null = () => null;
@@ -404,10 +406,25 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     return path.join(jobsDir, `.${type}.${name}.${randomBytes(6).toString("hex")}.tmp-${half}`);
   }
 
+  /**
+   * Runs `work` once every job's lock is free, and holds every job's lock until it ends: a site
+   * revision deployed through another instance moves `App_Data/jobs` into its new site folder,
+   * which must not happen in the middle of a job folder's own swap (see publishSite).
+   */
+  async withAllJobs<T>(work: () => Promise<T>): Promise<T> {
+    const next = Promise.allSettled([...this.locks.values(), this.allJobs]).then(work);
+    this.allJobs = next;
+    try {
+      return await next;
+    } finally {
+      if (this.allJobs === next) this.allJobs = Promise.resolve();
+    }
+  }
+
   private async withLock<T>(type: JobType, name: string, work: () => Promise<T>): Promise<T> {
     const key = `${type}/${name}`;
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
+    const previous = Promise.allSettled([this.locks.get(key), this.allJobs]);
+    const next = previous.then(work);
     this.locks.set(key, next);
     try {
       return await next;

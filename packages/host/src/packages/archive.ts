@@ -37,7 +37,13 @@ export const hashOf = (content: Buffer): string => createHash("sha256").update(c
  * out, so the same files give the same hash wherever and whenever they are installed (two deploys
  * of the same content share one stored package).
  */
-export async function packDir(dir: string): Promise<Package> {
+export async function packDir(
+  dir: string,
+  options: {
+    /** Leaves out an entry (and, for a folder, all it holds): its path relative to `dir`, `/`-separated. */
+    skip?: (relative: string) => boolean;
+  } = {},
+): Promise<Package> {
   const entries: Entry[] = [];
   let level = [""];
   while (level.length) {
@@ -45,6 +51,7 @@ export async function packDir(dir: string): Promise<Package> {
     await inParallel(level, FILE_CONCURRENCY, async (relative) => {
       for (const dirent of await readdir(path.join(dir, relative), { withFileTypes: true })) {
         const rel = relative ? `${relative}/${dirent.name}` : dirent.name;
+        if (options.skip?.(rel)) continue;
         const full = path.join(dir, rel);
         if (dirent.isDirectory()) {
           below.push(rel);
