@@ -210,8 +210,12 @@ describe("packages and job changes shared through PostgreSQL", () => {
     expect(await readOr(path.join(dataB, "versions", "triggered", "from-site", version!, "run.sh"))).toBe(
       "echo from the site\n",
     );
-    // The jobs, not the rest of A's site: B's web files are B's own deploys'.
-    expect(existsSync(path.join(dataB, "site", "index.html"))).toBe(false);
+    // The rest of A's site reaches B as a site revision (see site-revisions.test.ts).
+    await waitFor(
+      async () => (await readOr(path.join(dataB, "site", "index.html"))) === "<h1>site</h1>",
+      10_000,
+      "index.html in B's site folder",
+    );
     // The zip deploy removed the jobs its site lacks, on both.
     await waitFor(() => !existsSync(siteJob(dataB, "triggered", "hello")), 10_000, "hello gone from B");
     expect(await versionOf("triggered", "from-site")).toBe(version);
