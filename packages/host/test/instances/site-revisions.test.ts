@@ -87,6 +87,8 @@ describe("site deployments shared through PostgreSQL", () => {
       "SELECT r.instance_id, r.deployment_id, p.size FROM site_revisions r JOIN packages p ON p.hash = r.package_hash",
     );
     expect(revision).toMatchObject({ instance_id: "site-a" });
+    const log = await (await api(a, `/api/deployments/${String(revision!.deployment_id)}/log`)).text();
+    expect(log).toContain("Stored the site's files for the other instances");
 
     // Runs asked of B; where one runs is the cluster's choice, so ask until one ran on B.
     let ranOnB = false;
@@ -128,10 +130,28 @@ describe("site deployments shared through PostgreSQL", () => {
     expect(await helloVersion()).toBe(version);
   }, 15_000);
 
-  it("brings an instance started later to the latest site, jobs included", async () => {
+  it("brings an instance started later to the latest site, jobs included, after checking its hash", async () => {
     const version = await helloVersion();
+    // The latest site package damaged in the database: refused whole, the site folder untouched.
+    const [latest] = await rows("SELECT package_hash FROM site_revisions ORDER BY revision DESC LIMIT 1");
+    const hash = latest!.package_hash as string;
+    const [{ content }] = (await rows("SELECT content FROM packages WHERE hash = $1", [hash])) as {
+      content: Buffer;
+    }[];
+    await rows("UPDATE packages SET content = $2 WHERE hash = $1", [
+      hash,
+      Buffer.concat([content, Buffer.from([0])]),
+    ]);
     const { host: c, dir: dataC } = await serve("site-c");
-    await waitFor(async () => (await vfs(c, "other.html")) === "<p>other</p>", 8_000, "other.html on C");
+    await waitFor(
+      () => c.output().includes("does not match its hash"),
+      8_000,
+      "C to refuse the damaged package",
+    );
+    expect(await vfs(c, "other.html")).toBeNull();
+    // Repaired: C's poll applies it.
+    await rows("UPDATE packages SET content = $2 WHERE hash = $1", [hash, content]);
+    await waitFor(async () => (await vfs(c, "other.html")) === "<p>other</p>", 10_000, "other.html on C");
     expect(await vfs(c, "index.html")).toBeNull();
     await waitFor(() => existsSync(path.join(siteJob(dataC, "hello"), "run.sh")), 8_000, "hello on C");
     // Nobody installed the job again from a site folder the swap had moved.
