@@ -35,6 +35,7 @@ import { AssignedRuns } from "./runs/assigned-runs.ts";
 import { scheduleProblem } from "./schedules/job-schedule.ts";
 import { Scheduler } from "./schedules/scheduler.ts";
 import { FtpService } from "./ftp/ftp-server.ts";
+import { DatabaseClock } from "./instances/database-clock.ts";
 import { InstanceRegistry } from "./instances/instance-registry.ts";
 import { LostInstances } from "./instances/lost-instances.ts";
 import { RunCancels } from "./runs/run-cancels.ts";
@@ -131,6 +132,8 @@ export class Host {
   private readonly cancels: RunCancels;
   /** Run status changes told to and heard from the other instances. */
   private readonly runEvents: RunEventRelay;
+  /** Several instances: schedules fire by the database's clock, not by each machine's. */
+  private readonly databaseClock: DatabaseClock;
   /** Runs other instances placed on this one (several instances on PostgreSQL). */
   private readonly assignedRuns: AssignedRuns;
   /** Deploys, removals and desired states made through other instances, followed here. */
@@ -203,10 +206,15 @@ export class Host {
     };
     this.runner = new TriggeredRunner(deps);
     this.supervisor = new ContinuousSupervisor(deps);
+    this.databaseClock = new DatabaseClock({
+      instances: this.store.instances,
+      shared: config.database !== undefined,
+      log: this.log,
+    });
     this.scheduler = new Scheduler({
       ...deps,
       runner: this.runner,
-      clock: options.clock,
+      clock: options.clock ?? (config.database ? () => this.databaseClock.now() : undefined),
       // Overlap `queue` and `replace` with runs on other instances (cancels and events come later).
       cluster: this.store.remoteRuns.shared
         ? {
@@ -361,6 +369,7 @@ export class Host {
     await mkdir(this.paths.tmp, { recursive: true });
     await this.store.migrate();
     await this.signals.start();
+    await this.databaseClock.start();
     // Before anything acts on this instance's runs and processes: a second live process with the
     // same instance id is refused here.
     await this.instances.start();
@@ -453,6 +462,7 @@ export class Host {
       await this.sharedSettings.stop();
       // Dead at once for the others: nobody waits for this instance's timeout.
       await this.instances.stop();
+      this.databaseClock.stop();
       await this.signals.stop();
       await this.store.close();
       this.dataLock.release();
