@@ -130,6 +130,20 @@ describe("site deployments shared through PostgreSQL", () => {
     expect(await helloVersion()).toBe(version);
   }, 15_000);
 
+  it("adds on A a single file published through B (OneDeploy), over the site B had applied", async () => {
+    const published = await api(b, "/api/publish?type=static&path=conf/app.json", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"x":1}',
+    });
+    expect(published.status, await published.clone().text()).toBe(200);
+    await waitFor(async () => (await vfs(a, "conf/app.json")) === '{"x":1}', 8_000, "conf/app.json on A");
+    expect(await vfs(a, "other.html")).toBe("<p>other</p>");
+    expect(await vfs(a, "index.html")).toBeNull();
+    const [latest] = await rows("SELECT instance_id FROM site_revisions ORDER BY revision DESC LIMIT 1");
+    expect(latest).toMatchObject({ instance_id: "site-b" });
+  }, 15_000);
+
   it("brings an instance started later to the latest site, jobs included, after checking its hash", async () => {
     const version = await helloVersion();
     // The latest site package damaged in the database: refused whole, the site folder untouched.
@@ -152,6 +166,7 @@ describe("site deployments shared through PostgreSQL", () => {
     // Repaired: C's poll applies it.
     await rows("UPDATE packages SET content = $2 WHERE hash = $1", [hash, content]);
     await waitFor(async () => (await vfs(c, "other.html")) === "<p>other</p>", 10_000, "other.html on C");
+    expect(await vfs(c, "conf/app.json")).toBe('{"x":1}');
     expect(await vfs(c, "index.html")).toBeNull();
     await waitFor(() => existsSync(path.join(siteJob(dataC, "hello"), "run.sh")), 8_000, "hello on C");
     // Nobody installed the job again from a site folder the swap had moved.
