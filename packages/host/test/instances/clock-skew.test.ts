@@ -96,7 +96,7 @@ describe("instances whose clocks differ by 3 s", () => {
                   (SELECT count(*)::int FROM runs WHERE scheduled_time < $1 AND end_time IS NULL) AS open`,
           [new Date(to)],
         );
-        return (decided >= expected || Date.now() > to + 8000) && open === 0;
+        return ((decided as number) >= expected || Date.now() > to + 8000) && open === 0;
       },
       WINDOW_AFTER_START_MS + 15_000,
       "every due instant of the window to be decided and its run ended",
