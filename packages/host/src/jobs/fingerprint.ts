@@ -1,49 +1,47 @@
 import { createHash } from "node:crypto";
-import { lstat, readdir } from "node:fs/promises";
+import { lstatSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { FILE_CONCURRENCY, inParallel } from "./in-parallel.ts";
+import { TimeSlice } from "./time-slice.ts";
+
+/**
+ * Called for each folder of a walk (`""` is the folder walked), with its inode, before its
+ * entries are read: whatever is created in it afterwards, a watch set up here sees.
+ */
+export type OnFolder = (relative: string, inode: number) => void;
 
 /**
  * A cheap fingerprint of a folder (paths, sizes, modification times), to tell whether a
  * hand-edited job folder changed since we last installed from it without reading its files.
  * Returns null when the folder does not exist.
  *
- * The folders are read and the entries stat'ed many at a time (a node_modules is thousands of
- * files), then hashed in the order of a depth-first walk over sorted names, so the fingerprints
- * stored in the store stay what they were when the walk was sequential.
+ * The walk is synchronous, in slices (see TimeSlice): a node_modules is thousands of entries, and
+ * a synchronous lstat costs a fraction of one through the thread pool. Entries are hashed in the
+ * order of a depth-first walk over sorted names, so fingerprints stored in the store stay valid.
+ * Symbolic links are hashed as links, never followed (the folder walked may itself be one).
  */
-export async function fingerprintDir(dir: string): Promise<string | null> {
-  const lines: { parts: string[]; line: string }[] = [];
-  try {
-    let level = [""];
-    while (level.length) {
-      const below: string[] = [];
-      await inParallel(level, FILE_CONCURRENCY, async (relative) => {
-        const entries = await readdir(path.join(dir, relative));
-        await inParallel(entries, FILE_CONCURRENCY, async (entry) => {
-          const rel = path.join(relative, entry);
-          const info = await lstat(path.join(dir, rel));
-          const line = `${rel}\0${info.isDirectory() ? "d" : info.size}\0${Math.trunc(info.mtimeMs)}\n`;
-          lines.push({ parts: rel.split(path.sep), line });
-          if (info.isDirectory()) below.push(rel);
-        });
-      });
-      level = below;
+export async function fingerprintDir(dir: string, onFolder?: OnFolder): Promise<string | null> {
+  const hash = createHash("sha1");
+  const slice = new TimeSlice();
+  const walk = async (relative: string, inode: number): Promise<void> => {
+    onFolder?.(relative, inode);
+    const entries = readdirSync(path.join(dir, relative)).sort(byCodeUnits);
+    for (const entry of entries) {
+      const rel = path.join(relative, entry);
+      const info = lstatSync(path.join(dir, rel));
+      hash.update(`${rel}\0${info.isDirectory() ? "d" : info.size}\0${Math.trunc(info.mtimeMs)}\n`);
+      if (info.isDirectory()) await walk(rel, info.ino);
+      await slice.yieldIfDue();
     }
+  };
+  try {
+    await walk("", statSync(dir).ino);
   } catch (error) {
+    // Gone (or a part of it gone) while being walked: the folder is no longer there to install.
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
-  lines.sort((a, b) => comparePaths(a.parts, b.parts));
-  const hash = createHash("sha1");
-  for (const { line } of lines) hash.update(line);
   return hash.digest("hex");
 }
 
-/** Depth-first order over sorted names: name by name, a folder before what it holds. */
-function comparePaths(a: string[], b: string[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
-  }
-  return a.length - b.length;
-}
+/** The order of `<` on strings, which the stored fingerprints were made with. */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

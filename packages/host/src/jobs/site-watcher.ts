@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from "chokidar";
+import { watch, type FSWatcher } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -9,6 +9,7 @@ import { fingerprintDir } from "./fingerprint.ts";
 import { validateJobName } from "./names.ts";
 import type { JobRegistry } from "./registry.ts";
 import type { SiteUploads } from "./site-uploads.ts";
+import { TreeWatch } from "./tree-watch.ts";
 
 const jobTypes = [JobType.Triggered, JobType.Continuous];
 /** Why a folder's name cannot be a job's (the API could not address it), or null. */
@@ -29,9 +30,15 @@ const isSwapHalf = (name: string) => /\.tmp-(new|old)$/.test(name);
  * becomes a job (and an edit redeploys it, a deletion removes it). Changes are debounced per job:
  * a copy in progress fires many events, and we install once it has settled. A folder that the
  * host's FTP server is still writing into waits until its last upload closes (see SiteUploads).
+ *
+ * Each `{type}` folder has a watch for job folders coming and going; each job folder has a
+ * TreeWatch on its folders, kept in step by the fingerprint walk of each sync (a folder is
+ * watched before its entries are read, so nothing created meanwhile goes unseen).
  */
 export class SiteWatcher {
-  private watcher: FSWatcher | null = null;
+  private rootWatchers: FSWatcher[] | null = null;
+  private readonly trees = new Map<string, TreeWatch>();
+  private watchLimitReported = false;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly syncing = new Map<string, Promise<void>>();
   /** Folders already reported as unusable names. */
@@ -53,18 +60,22 @@ export class SiteWatcher {
    * fingerprint no longer differs the second time).
    */
   async start(): Promise<void> {
-    if (this.watcher) return;
+    if (this.rootWatchers) return;
     for (const type of jobTypes) await mkdir(this.paths.siteJobsRoot(type), { recursive: true });
     // The end of an upload counts as a change: its folder is synced after the usual debounce.
     this.stopUploadWatch();
     if (this.uploads) this.stopUploadWatch = this.uploads.onClosed((file) => this.onChange(file));
-    const roots = jobTypes.map((type) => this.paths.siteJobsRoot(type));
-    const watcher = watch(roots, { ignoreInitial: true, depth: 8, followSymlinks: false });
-    this.watcher = watcher;
-    watcher.on("all", (_event, changed) => this.onChange(changed));
-    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
-    // Stopped while the watch was being set up: nothing more to do.
-    if (this.watcher !== watcher) return;
+    const watchers = jobTypes.map((type) => {
+      const root = this.paths.siteJobsRoot(type);
+      const watcher = watch(root, { persistent: false }, (_event, name) => {
+        if (name) this.onChange(path.join(root, name));
+        // The kernel's queue overflowed: which folder changed is unknown, so look at them all.
+        else void this.rescan(type);
+      });
+      watcher.on("error", (error) => this.log.warn({ err: error, folder: root }, "site folder watch failed"));
+      return watcher;
+    });
+    this.rootWatchers = watchers;
     await this.initialScan();
     this.started = true;
   }
@@ -76,9 +87,17 @@ export class SiteWatcher {
     this.stopUploadWatch();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    await this.watcher?.close();
-    this.watcher = null;
+    for (const watcher of this.rootWatchers ?? []) watcher.close();
+    this.rootWatchers = null;
     await Promise.all(this.syncing.values());
+    for (const tree of this.trees.values()) tree.close();
+    this.trees.clear();
+  }
+
+  /** Every job folder of a type, as if each had changed. */
+  private async rescan(type: JobType): Promise<void> {
+    const root = this.paths.siteJobsRoot(type);
+    for (const name of await readdir(root).catch(() => [] as string[])) this.onChange(path.join(root, name));
   }
 
   /** Installs folders that appeared or changed while the host was down. */
@@ -104,7 +123,7 @@ export class SiteWatcher {
       for (const name of names.filter(isJobFolderName)) {
         // Still being uploaded (the watcher restarts after a site deploy): synced when that ends.
         if (this.uploads?.busy(this.paths.siteJob(type, name))) continue;
-        await this.sync(type, name, { startup: true });
+        await this.serially(type, name, () => this.sync(type, name, { startup: true }));
       }
       // A job whose folder is gone (e.g. the site folder moved) is restored from its installed
       // version rather than deleted: a deletion while the host is down is too easily a mistake.
@@ -129,16 +148,23 @@ export class SiteWatcher {
         key,
         setTimeout(() => {
           this.timers.delete(key);
-          const previous = this.syncing.get(key) ?? Promise.resolve();
-          const next = previous.then(() => this.syncUnlessUploading(type, name));
-          this.syncing.set(key, next);
-          void next.finally(() => {
-            if (this.syncing.get(key) === next) this.syncing.delete(key);
-          });
+          void this.serially(type, name, () => this.syncUnlessUploading(type, name));
         }, this.debounceMs),
       );
       return;
     }
+  }
+
+  /** Syncs of one job folder run one at a time (each walk keeps the folder's watches in step). */
+  private serially(type: JobType, name: string, work: () => Promise<void>): Promise<void> {
+    const key = `${type}/${name}`;
+    const previous = this.syncing.get(key) ?? Promise.resolve();
+    const next = previous.then(work);
+    this.syncing.set(key, next);
+    void next.finally(() => {
+      if (this.syncing.get(key) === next) this.syncing.delete(key);
+    });
+    return next;
   }
 
   /**
@@ -164,10 +190,52 @@ export class SiteWatcher {
     await this.sync(type, name, { startup: false });
   }
 
+  /**
+   * The fingerprint of a job folder (null if it is gone), its folders watched on the way: from
+   * now on, any change in it calls onChange.
+   */
+  private async walk(type: JobType, name: string): Promise<string | null> {
+    const folder = this.paths.siteJob(type, name);
+    let tree = this.trees.get(folder);
+    if (!tree) {
+      tree = new TreeWatch(
+        folder,
+        () => this.onChange(folder),
+        (watched, error) => this.watchFailed(watched, error),
+      );
+      this.trees.set(folder, tree);
+    }
+    tree.begin();
+    let fingerprint: string | null = null;
+    try {
+      fingerprint = await fingerprintDir(folder, (relative, inode) => tree.folder(relative, inode));
+    } finally {
+      tree.end(fingerprint !== null);
+      if (tree.size === 0) this.trees.delete(folder);
+    }
+    // Stopped meanwhile: nothing may stay watched.
+    if (!this.rootWatchers) tree.close();
+    return fingerprint;
+  }
+
+  private watchFailed(folder: string, error: unknown): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EMFILE") {
+      if (this.watchLimitReported) return;
+      this.watchLimitReported = true;
+      this.log.warn(
+        { folder, err: error },
+        "the system's limit of inotify watches is reached (fs.inotify.max_user_watches): edits in some job folders are not seen until the host restarts; raise the limit",
+      );
+      return;
+    }
+    this.log.warn({ folder, err: error }, "a job folder cannot be watched: edits in it are not seen");
+  }
+
   private async sync(type: JobType, name: string, { startup }: { startup: boolean }): Promise<void> {
     const folder = this.paths.siteJob(type, name);
     try {
-      const fingerprint = await fingerprintDir(folder);
+      const fingerprint = await this.walk(type, name);
       const job = await this.registry.get(type, name);
       if (fingerprint === null) {
         if (job && !startup) {

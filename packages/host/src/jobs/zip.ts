@@ -1,10 +1,12 @@
-import { mkdir, open, writeFile, type FileHandle } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { crc32, inflateRawSync } from "node:zlib";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
 import { ErrorCode, WebJobsError } from "../errors.ts";
 import { inParallel } from "./in-parallel.ts";
+import { TimeSlice } from "./time-slice.ts";
 
 /**
  * Unpacks an uploaded zip. The upload comes from a client we do not trust, so every entry is
@@ -73,40 +75,69 @@ export async function extractZip(
   // reference counting reaching zero on an error path.
   const handle = await open(zipPath, "r");
   try {
-    const zip = await openZip(handle.fd);
+    // A zip that fits in memory is read in one call: yauzl then parses the central directory
+    // from memory (reading it from the file costs two thread pool round trips per entry) and the
+    // small entries are sliced out of it with no read at all.
+    const size = (await handle.stat()).size;
+    const buffer = size <= IN_MEMORY_ZIP_BYTES ? await handle.readFile() : null;
+    const zip = await openZip(buffer ?? handle.fd);
     // The limit counts files: `git archive` and most zip tools add an entry per folder too, so a
     // site of 10,000 files would otherwise pass it. The header count, folders included, bounds
     // how much of the central directory is read before the files are counted.
     if (zip.entryCount > 2 * limits.maxEntries) throw tooManyEntries(zip.entryCount, limits.maxEntries);
     const plan = await planEntries(zip, path.resolve(destDir), limits);
-    const files = plan.filter((item) => !item.isDirectory).length;
-    if (files > limits.maxEntries) throw tooManyEntries(files, limits.maxEntries);
+    const files = plan.filter((item) => !item.isDirectory);
+    if (files.length > limits.maxEntries) throw tooManyEntries(files.length, limits.maxEntries);
     refuseCollisions(plan);
-    await createFolders(plan, targets);
+    const slice = new TimeSlice();
+    await createFolders(plan, targets, slice);
     const counter: ByteCounter = { written: 0, limit: limits.maxUnpackedBytes, failed: false };
-    await inParallel(
-      plan.filter((item) => !item.isDirectory),
+    const isSmall = (item: Planned) =>
+      item.entry.compressedSize <= SMALL_ENTRY_BYTES && item.entry.uncompressedSize <= SMALL_ENTRY_BYTES * 16;
+    // Large entries stream on the thread pool while the small ones are written here, between
+    // slices of the event loop. The first failure stops both; both have settled when this throws.
+    let failure: { error: unknown } | null = null;
+    const fail = (error: unknown) => {
+      if (!failure) failure = { error };
+      counter.failed = true;
+    };
+    const large = inParallel(
+      files.filter((item) => !isSmall(item)),
       EXTRACT_CONCURRENCY,
-      (item) =>
-        item.entry.compressedSize <= SMALL_ENTRY_BYTES &&
-        item.entry.uncompressedSize <= SMALL_ENTRY_BYTES * 16
-          ? writeSmallEntry(handle, item, targets(item.relative), counter)
-          : writeEntry(zip, item, targets(item.relative), counter),
+      (item) => writeEntry(zip, item, targets(item.relative), counter),
       () => (counter.failed = true),
-    );
+    ).catch(fail);
+    try {
+      const source = buffer ?? handle;
+      for (const item of files) {
+        if (counter.failed) break;
+        if (!isSmall(item)) continue;
+        writeSmallEntry(await readSmallEntry(source, item), item, targets(item.relative), counter);
+        await slice.yieldIfDue();
+      }
+    } catch (error) {
+      fail(error);
+    }
+    await large;
+    if (failure) throw (failure as { error: unknown }).error;
     return { entries: plan.length, bytes: counter.written };
   } finally {
     await handle.close();
   }
 }
 
+/**
+ * Zips up to this size are read into memory whole (uploads are capped by `maxUploadBytes`, 100 MB
+ * by default); a larger one is read entry by entry from the file.
+ */
+const IN_MEMORY_ZIP_BYTES = 256 * 1024 * 1024;
+
 const tooManyEntries = (count: number, max: number) =>
   new WebJobsError(ErrorCode.UnsafeZip, `The zip holds ${count} entries, more than the limit of ${max}.`);
 
 /**
- * Entries written at once. A job's node_modules is thousands of files of a few KB, where each file
- * costs several file system round trips (open, write, close) that mostly wait on the thread pool;
- * overlapping them is what makes extraction fast (about 30 times faster than one at a time).
+ * Large entries streamed at once: each waits on the thread pool for its reads and writes, and
+ * overlapping them keeps the disk busy; the bound keeps descriptors and memory in check.
  */
 const EXTRACT_CONCURRENCY = 32;
 
@@ -152,6 +183,7 @@ const COLLIDES = "its path collides with another entry of the zip";
 async function createFolders(
   plan: readonly Planned[],
   targets: (relative: string) => string[],
+  slice: TimeSlice,
 ): Promise<void> {
   const folders = new Set<string>();
   for (const item of plan) {
@@ -160,40 +192,31 @@ async function createFolders(
       folders.add(at);
     }
   }
-  const byDepth = new Map<number, string[]>();
-  for (const folder of folders) {
-    const depth = folder.split("/").length;
-    // Pushed, not spread into a new array: a node_modules has thousands of folders at one depth.
-    const level = byDepth.get(depth);
-    if (level) level.push(folder);
-    else byDepth.set(depth, [folder]);
-  }
-  for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
-    const level = byDepth
-      .get(depth)!
-      .flatMap((folder) => targets(folder).map((target) => ({ folder, target })));
-    await inParallel(level, EXTRACT_CONCURRENCY, async ({ folder, target }) => {
+  // Parents first: a folder's depth is its number of separators.
+  const depth = (folder: string) => folder.split("/").length;
+  for (const folder of [...folders].sort((a, b) => depth(a) - depth(b))) {
+    for (const target of targets(folder)) {
       try {
-        await mkdir(target);
+        mkdirSync(target);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         // Two spellings of one folder (`a/` and `a//`) are the same folder; a file cannot exist yet.
         if (code !== "EEXIST") throw collision(folder, error);
       }
-    });
+    }
+    await slice.yieldIfDue();
   }
 }
 
-function openZip(fd: number): Promise<ZipFile> {
+function openZip(source: Buffer | number): Promise<ZipFile> {
+  // decodeStrings off: yauzl would reject bad names itself, with messages that do not say what
+  // we refuse and why. validateEntrySizes off: we count the inflated bytes ourselves, so that
+  // a lying header is reported as what it is rather than as a generic stream error.
+  const options = { lazyEntries: true, decodeStrings: false, validateEntrySizes: false };
   return new Promise((resolve, reject) => {
-    // decodeStrings off: yauzl would reject bad names itself, with messages that do not say what
-    // we refuse and why. validateEntrySizes off: we count the inflated bytes ourselves, so that
-    // a lying header is reported as what it is rather than as a generic stream error.
-    yauzl.fromFd(
-      fd,
-      { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false },
-      (error, zip) => (error ? reject(notAZip(error)) : resolve(zip)),
-    );
+    const done = (error: Error | null, zip: ZipFile) => (error ? reject(notAZip(error)) : resolve(zip));
+    if (Buffer.isBuffer(source)) yauzl.fromBuffer(source, options, done);
+    else yauzl.fromFd(source, { ...options, autoClose: false }, done);
   });
 }
 
@@ -271,15 +294,17 @@ const SMALL_ENTRY_BYTES = 64 * 1024;
 const LOCAL_HEADER_BYTES = 30;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 
-async function writeSmallEntry(
-  handle: FileHandle,
+/**
+ * Checks a small entry's inflated bytes and writes them to each target, synchronously (see
+ * TimeSlice: the caller gives the event loop its turns).
+ */
+function writeSmallEntry(
+  data: Buffer,
   item: Planned,
   targets: readonly string[],
   counter: ByteCounter,
-): Promise<void> {
+): void {
   const { entry, name } = item;
-  const data = await readSmallEntry(handle, item);
-  if (counter.failed) return;
   counter.written += data.length;
   if (counter.written > counter.limit) {
     throw unsafe(name, `the zip unpacks to more than the limit of ${counter.limit} bytes`);
@@ -287,11 +312,22 @@ async function writeSmallEntry(
   if (crc32(data) !== entry.crc32) {
     throw notAZip(new Error(`entry '${name}' is damaged (its checksum does not match)`));
   }
-  // `wx`: a second entry with the same path is refused rather than silently overwriting the first.
-  await settleAll(
-    targets.map((target) => writeFile(target, data, { flag: "wx", mode: item.executable ? 0o755 : 0o644 })),
-    (error) => collision(name, error),
-  );
+  for (const target of targets) {
+    let fd: number;
+    try {
+      // `wx`: a second entry with the same path is refused rather than silently overwriting the first.
+      fd = openSync(target, "wx", item.executable ? 0o755 : 0o644);
+    } catch (error) {
+      throw collision(name, error);
+    }
+    try {
+      for (let written = 0; written < data.length;) {
+        written += writeSync(fd, data, written, data.length - written);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 
 /**
@@ -305,23 +341,32 @@ async function settleAll<T>(promises: Promise<T>[], wrap: (error: unknown) => Er
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
-/** The inflated bytes of a small entry; never more than its header declares. */
-async function readSmallEntry(handle: FileHandle, item: Planned): Promise<Buffer> {
+/**
+ * The inflated bytes of a small entry; never more than its header declares. `source`: the whole
+ * zip in memory, or its file.
+ */
+async function readSmallEntry(source: Buffer | FileHandle, item: Planned): Promise<Buffer> {
   const { entry, name } = item;
   const damaged = (why: string) => notAZip(new Error(`entry '${name}' ${why}`));
   const at = entry.relativeOffsetOfLocalHeader;
   // The local header repeats the name and has its own extra field, usually as long as the central one.
   let length = LOCAL_HEADER_BYTES + entry.fileNameLength + entry.extraFieldLength + 64 + entry.compressedSize;
-  let buffer = Buffer.alloc(length);
-  let { bytesRead } = await handle.read(buffer, 0, length, at);
+  const read = async (): Promise<{ buffer: Buffer; bytesRead: number }> => {
+    if (Buffer.isBuffer(source)) {
+      const buffer = source.subarray(at, at + length);
+      return { buffer, bytesRead: buffer.length };
+    }
+    const buffer = Buffer.alloc(length);
+    return { buffer, bytesRead: (await source.read(buffer, 0, length, at)).bytesRead };
+  };
+  let { buffer, bytesRead } = await read();
   if (bytesRead < LOCAL_HEADER_BYTES || buffer.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
     throw damaged("has no valid local header");
   }
   const start = LOCAL_HEADER_BYTES + buffer.readUInt16LE(26) + buffer.readUInt16LE(28);
   if (start + entry.compressedSize > length) {
     length = start + entry.compressedSize;
-    buffer = Buffer.alloc(length);
-    ({ bytesRead } = await handle.read(buffer, 0, length, at));
+    ({ buffer, bytesRead } = await read());
   }
   if (bytesRead < start + entry.compressedSize) throw damaged("is cut short (the zip is truncated)");
   const raw = buffer.subarray(start, start + entry.compressedSize);

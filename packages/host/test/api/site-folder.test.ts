@@ -46,6 +46,42 @@ describe("jobs copied into the site folder", () => {
     );
   });
 
+  it("redeploys on edits deep inside, in new folders and after its folder was swapped by a deploy", async () => {
+    const job = site("triggered", "deep");
+    const output = async () => {
+      const run = await runToEnd(t, "deep");
+      return (await (await t.api(new URL(run.output_url as string).pathname)).text()).trim();
+    };
+    const shows = (value: string) => async () =>
+      (await getJob("triggered", "deep")) && (await output()).includes(value);
+    cpSync(folder({ "run.sh": "cat lib/a/b/c/value.txt\n" }), job, { recursive: true });
+    mkdirSync(path.join(job, "lib/a/b/c"), { recursive: true });
+    writeFileSync(path.join(job, "lib/a/b/c/value.txt"), "value-1\n");
+    await waitFor(shows("value-1"), 10_000, "the copied job");
+
+    // A file edited four folders down.
+    writeFileSync(path.join(job, "lib/a/b/c/value.txt"), "value-2\n");
+    await waitFor(shows("value-2"), 10_000, "the deep edit");
+
+    // Folders made after the job was installed; once that is installed, a file written in them.
+    mkdirSync(path.join(job, "lib/new/inner"), { recursive: true });
+    writeFileSync(path.join(job, "run.sh"), "cat lib/new/inner/value.txt 2>/dev/null || echo value-none\n");
+    await waitFor(shows("value-none"), 10_000, "the new folders");
+    writeFileSync(path.join(job, "lib/new/inner/value.txt"), "value-3\n");
+    await waitFor(shows("value-3"), 10_000, "the file in the new folder");
+
+    // The whole folder swapped by a settings update (the host replaces it by renames): edits in
+    // the sub-folders of the new folder are seen too.
+    const settings = await t.api("/api/triggeredwebjobs/deep/settings", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ is_in_place: false }),
+    });
+    expect(settings.status).toBe(200);
+    writeFileSync(path.join(job, "lib/new/inner/value.txt"), "value-4\n");
+    await waitFor(shows("value-4"), 10_000, "the edit after the swap");
+  });
+
   it("starts a continuous job copied in", async () => {
     cpSync(
       folder({ "run.sh": "echo alive\nwhile true; do sleep 0.2; done\n" }),
