@@ -163,6 +163,8 @@ export class SiteDeployer implements SiteSwapper {
     };
     const started = Date.now();
     let error: Error | null = null;
+    // Folders of earlier deployments wait in the trash while this one writes (see Trash).
+    const releaseTrash = registry.trash.hold();
     try {
       await this.deployments.progress(id, DeployStatus.Deploying, "Unpacking the deployment.");
       // A revision deployed elsewhere not applied here yet (a lost signal): the base of this one,
@@ -214,6 +216,7 @@ export class SiteDeployer implements SiteSwapper {
       error = caught as Error;
       if (!isWebJobsError(error)) log.error({ err: error, deployment: id }, "deployment failed");
     }
+    releaseTrash();
     const finished = await this.deployments.finish(id, error);
     log.info({ deployment: id, status: finished.status, deployer: deployment.deployer }, "site deployed");
     return { deployment: finished, error };

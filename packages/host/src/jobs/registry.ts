@@ -95,6 +95,21 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
     } = {},
   ): Promise<JobRecord> {
     validateJobName(name);
+    // Folders of earlier deploys wait in the trash while this one writes (see Trash).
+    const releaseTrash = this.trash.hold();
+    try {
+      return await this.deployLocked(type, name, source, options);
+    } finally {
+      releaseTrash();
+    }
+  }
+
+  private deployLocked(
+    type: JobType,
+    name: string,
+    source: PackageSource,
+    options: Parameters<JobRegistry["deploy"]>[3] = {},
+  ): Promise<JobRecord> {
     return this.withLock(type, name, async () => {
       const previous = await this.store.getJob(type, name);
       // Taken under the lock: our own publishing swaps the site folder, and a fingerprint taken

@@ -47,6 +47,30 @@ describe("Trash", () => {
   });
 });
 
+describe("Trash held by a deploy", () => {
+  it("deletes nothing while held, and everything once released", async () => {
+    const trash = new Trash(path.join(base, "held-trash"));
+    const victim = path.join(base, "held/victim");
+    for (let i = 0; i < 50; i++) {
+      await mkdir(path.join(victim, `d${i}`), { recursive: true });
+      await writeFile(path.join(victim, `d${i}/file.txt`), "x");
+    }
+    const release = trash.hold();
+    expect(await trash.discard(victim)).toBe(true);
+    const [moved] = await readdir(path.join(base, "held-trash"));
+    let drained = false;
+    const draining = trash.drain().then(() => (drained = true));
+    // Many turns of the event loop: an unheld trash deletes 50 folders well within them.
+    for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    expect((await readdir(path.join(base, "held-trash", moved))).length).toBe(50);
+    release();
+    release(); // twice is harmless
+    await draining;
+    expect(await readdir(path.join(base, "held-trash"))).toEqual([]);
+  });
+});
+
 describe("extractZip with a second copy", () => {
   it("writes separate files (not links) where alsoTo says, folders included", async () => {
     const files: Record<string, string> = { "run.sh": "echo hi\n", "web/index.html": "<p>" };
