@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import { AUTH, startHost, waitFor, type TestHost } from "../support/host.ts";
 import { startServe } from "../support/serve-process.ts";
 import { deployScheduled, fires, runs, waitForFires, type FireJson, type RunJson } from "./support.ts";
@@ -25,8 +25,12 @@ async function fireList(url: string, name: string): Promise<FireJson[]> {
   return (await response.json()) as FireJson[];
 }
 
-describe("schedules across restarts", () => {
-  it("never fires a due instant twice when the host is killed with -9 and restarted at once", async () => {
+// Each test has its own data folder and host, and most of their time is waiting for the clock (a
+// due second, a downtime): they run side by side.
+describe.concurrent("schedules across restarts", () => {
+  it("never fires a due instant twice when the host is killed with -9 and restarted at once", async ({
+    expect,
+  }) => {
     const dir = await dataDir();
     let serve = await startServe(dir);
     const t = {
@@ -68,8 +72,10 @@ describe("schedules across restarts", () => {
     }
   }, 60_000);
 
+  /** `settled`: what the fires must show besides a fire after the restart (catch-ups run in turn). */
   async function missedAfterDowntime(
     policy: Record<string, unknown>,
+    settled: (fires: FireJson[]) => boolean = () => true,
   ): Promise<{ fires: FireJson[]; runs: RunJson[]; log: string; restartedAt: number }> {
     const dir = await dataDir();
     let t = await startHost({}, dir);
@@ -84,7 +90,7 @@ describe("schedules across restarts", () => {
       const list = await waitForFires(
         t,
         "minutely",
-        (f) => Date.parse(f[0].scheduled_time) > restartedAt + 1000,
+        (f) => Date.parse(f[0].scheduled_time) > restartedAt + 1000 && settled(f),
       );
       const history = await waitFor(async () => {
         const r = await runs(t, "minutely");
@@ -97,7 +103,9 @@ describe("schedules across restarts", () => {
     }
   }
 
-  it("missed_runs once (the default): runs the most recent missed occurrence once, and says how many were missed", async () => {
+  it("missed_runs once (the default): runs the most recent missed occurrence once, and says how many were missed", async ({
+    expect,
+  }) => {
     const { fires: list, log, restartedAt } = await missedAfterDowntime({});
     const caughtUp = list.filter((f) => f.outcome === "caught_up");
     expect(caughtUp).toHaveLength(1);
@@ -107,15 +115,19 @@ describe("schedules across restarts", () => {
     expect(log).toMatch(/Missed \d+ schedules, most recent at \d{4}-/);
   }, 30_000);
 
-  it("missed_runs skip: runs none of them", async () => {
+  it("missed_runs skip: runs none of them", async ({ expect }) => {
     const { fires: list, log } = await missedAfterDowntime({ missed_runs: "skip" });
     expect(list.filter((f) => f.outcome === "caught_up")).toEqual([]);
     expect(list.filter((f) => f.outcome === "missed")).toHaveLength(1);
     expect(log).toMatch(/Missed \d+ schedules/);
   }, 30_000);
 
-  it("missed_runs all: runs each missed occurrence in the window, oldest first", async () => {
-    const { fires: list } = await missedAfterDowntime({ missed_runs: "all" });
+  it("missed_runs all: runs each missed occurrence in the window, oldest first", async ({ expect }) => {
+    // The missed occurrences run one after another: on a busy machine a tick on time may come first.
+    const { fires: list } = await missedAfterDowntime(
+      { missed_runs: "all" },
+      (f) => f.filter((x) => x.outcome === "caught_up").length >= 3,
+    );
     const caughtUp = list.filter((f) => f.outcome === "caught_up");
     expect(caughtUp.length).toBeGreaterThanOrEqual(3);
     expect(caughtUp.every((f) => f.run_id !== null)).toBe(true);
@@ -123,7 +135,7 @@ describe("schedules across restarts", () => {
     expect([...order].sort()).toEqual(order); // run ids sort by start time: oldest occurrence ran first
   }, 40_000);
 
-  it("keeps a paused schedule paused across a restart", async () => {
+  it("keeps a paused schedule paused across a restart", async ({ expect }) => {
     const dir = await dataDir();
     let t = await startHost({}, dir);
     await deployScheduled(t, "held", "true\n", { schedule: "0 0 6 * * *" });
@@ -138,7 +150,9 @@ describe("schedules across restarts", () => {
     }
   });
 
-  it("WEBJOBS_DISABLE_SCHEDULE: schedules do not fire, and the time does not count as missed", async () => {
+  it("WEBJOBS_DISABLE_SCHEDULE: schedules do not fire, and the time does not count as missed", async ({
+    expect,
+  }) => {
     const dir = await dataDir();
     let t = await startHost({ disableSchedule: true }, dir);
     await deployScheduled(t, "disabled", "true\n", { schedule: "* * * * * *", time_zone: "UTC" });
