@@ -21,6 +21,12 @@ export interface HostDeps {
   /** "Something changed" between instances (in-process on SQLite); consumers also poll the store. */
   signals: ClusterSignals;
   log: Logger;
+  /**
+   * Wall-clock ms that runs are recorded with (start and end times, run ids): the database's on
+   * several instances, so a run placed by one machine and run by another has consistent times.
+   * Date.now() when absent (one machine).
+   */
+  clock?: () => number;
   /** Environment variables and secret masking for job processes (none in some tests). */
   appSettings?: Pick<AppSettings, "forJob">;
 }

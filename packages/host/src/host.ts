@@ -132,7 +132,7 @@ export class Host {
   private readonly cancels: RunCancels;
   /** Run status changes told to and heard from the other instances. */
   private readonly runEvents: RunEventRelay;
-  /** Several instances: schedules fire by the database's clock, not by each machine's. */
+  /** Several instances: the database's clock, for schedules and run times (machines' clocks differ). */
   private readonly databaseClock: DatabaseClock;
   /** Runs other instances placed on this one (several instances on PostgreSQL). */
   private readonly assignedRuns: AssignedRuns;
@@ -192,8 +192,14 @@ export class Host {
       runAs: config.runAs,
       log: this.log,
     });
+    this.databaseClock = new DatabaseClock({
+      instances: this.store.instances,
+      shared: config.database !== undefined,
+      log: this.log,
+    });
     const deps = {
       config,
+      clock: config.database ? () => this.databaseClock.now() : undefined,
       paths: this.paths,
       store: this.store,
       registry: this.registry,
@@ -206,15 +212,10 @@ export class Host {
     };
     this.runner = new TriggeredRunner(deps);
     this.supervisor = new ContinuousSupervisor(deps);
-    this.databaseClock = new DatabaseClock({
-      instances: this.store.instances,
-      shared: config.database !== undefined,
-      log: this.log,
-    });
     this.scheduler = new Scheduler({
       ...deps,
       runner: this.runner,
-      clock: options.clock ?? (config.database ? () => this.databaseClock.now() : undefined),
+      clock: options.clock ?? deps.clock,
       // Overlap `queue` and `replace` with runs on other instances (cancels and events come later).
       cluster: this.store.remoteRuns.shared
         ? {

@@ -88,7 +88,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
       arguments: argumentsText,
       version: job.version,
       instanceId,
-      startTime: new Date(),
+      startTime: this.now(),
       endTime: null,
       exitCode: null,
       signal: null,
@@ -175,7 +175,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
           ? { status: RunStatus.Failed, reason: ALREADY_RUNNING }
           : null;
     if (!job || refusal) {
-      const ended: RunRecord = { ...run, ...refusal!, endTime: new Date() };
+      const ended: RunRecord = { ...run, ...refusal!, endTime: this.now() };
       if (
         await store.updateRun(name, run.id, {
           status: ended.status,
@@ -365,7 +365,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
         signal: result.signal,
         cpuMs: result.cpuMs,
         peakRssBytes: result.peakRssBytes,
-        endTime: result.exitedAt,
+        endTime: this.onRecordClock(result.exitedAt),
         ...outcome(result, entry.abortReason),
       };
     } catch (error) {
@@ -377,7 +377,7 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     } finally {
       for (const timer of timers) clearInterval(timer);
     }
-    const ended: RunRecord = { ...run, ...final, endTime: final.endTime ?? new Date() };
+    const ended: RunRecord = { ...run, ...final, endTime: final.endTime ?? this.now() };
     log.write(ended.status === RunStatus.Success ? "SYS INFO" : "SYS ERR ", statusLine(ended));
     await log.close();
     // Shipped before the end is recorded: whoever sees the run ended reads its whole log. Queued
@@ -422,9 +422,19 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     }
   }
 
+  /** Now on the clock runs are recorded with (the database's on several instances). */
+  private now(): Date {
+    return new Date(this.deps.clock ? this.deps.clock() : Date.now());
+  }
+
+  /** A time this machine's clock gave, on the clock runs are recorded with. */
+  private onRecordClock(date: Date): Date {
+    return this.deps.clock ? new Date(date.getTime() + this.deps.clock() - Date.now()) : date;
+  }
+
   /** Kudu's run ids are the UTC start time; two runs in one tick get consecutive ids. */
   private nextRunId(name: string): string {
-    let id = runIdFor(new Date());
+    let id = runIdFor(this.now());
     const last = this.lastIds.get(name);
     if (last && id <= last) id = (BigInt(last) + 1n).toString();
     this.lastIds.set(name, id);

@@ -12,7 +12,9 @@ import { startServe, type ServeProcess } from "../support/serve-process.ts";
  * on one embedded PostgreSQL, one with its clock 3 s behind, one on time, one 3 s ahead
  * (test/support/skewed-clock.mjs). Every due instant of every-second schedules fires once:
  * none twice, none lost, none declared missed (an instance arming a schedule by a clock ahead of
- * the others' used to declare missed the instants still to come for them).
+ * the others' used to declare missed the instants still to come for them), and each run's times
+ * are on the database's clock (a run placed by one machine and run by another used to end before
+ * it started).
  */
 const JOBS = ["tick-1", "tick-2", "tick-3"];
 const WINDOW_AFTER_START_MS = 8_000;
@@ -106,7 +108,7 @@ describe("instances whose clocks differ by 3 s", () => {
       [new Date(to)],
     );
     const runs = await rows(
-      "SELECT job_name, id, scheduled_time, instance_id, status FROM runs WHERE scheduled_time < $1",
+      "SELECT job_name, id, scheduled_time, instance_id, status, start_time, end_time FROM runs WHERE scheduled_time < $1",
       [new Date(to)],
     );
     const key = (r: Record<string, unknown>) =>
@@ -127,6 +129,16 @@ describe("instances whose clocks differ by 3 s", () => {
     expect(runs.map(key).sort()).toEqual(started.map(key).sort());
     expect(new Set(runs.map((r) => `${r.job_name as string}/${r.id as string}`)).size).toBe(runs.length);
     expect(runs.filter((r) => r.status !== "Success")).toEqual([]);
+    // Recorded on one clock, whichever machine placed the run and whichever ran it: each started
+    // at its due instant (not 3 s before or after) and ended after it started.
+    const ms = (r: Record<string, unknown>, column: string) => (r[column] as Date).getTime();
+    const offTime = runs.filter(
+      (r) =>
+        ms(r, "start_time") - ms(r, "scheduled_time") < -500 ||
+        ms(r, "start_time") - ms(r, "scheduled_time") > 2500 ||
+        ms(r, "end_time") < ms(r, "start_time"),
+    );
+    expect(offTime).toEqual([]);
     // The skewed instances took their share of the runs.
     expect(new Set(runs.map((r) => r.instance_id as string))).toEqual(
       new Set(["skew-behind", "skew-on-time", "skew-ahead"]),
