@@ -29,110 +29,168 @@ const json = (body: unknown) => ({
 });
 
 describe("scheduled jobs", () => {
-  it("fires an NCRONTAB schedule on the second, with Kudu's trigger, the fire key and the scheduler log", async () => {
-    await deployScheduled(t, "ticker", 'echo "tick"\n', { schedule: "*/1 * * * * *", time_zone: "UTC" });
-    const done = await waitForRuns(t, "ticker", (list) => list.filter(ended).length >= 2);
-    const run = done.find(ended)!;
-    expect(run.status).toBe("Success");
-    expect(run.trigger).toBe("Schedule - * * * * * *");
-    expect(run.attempt).toBe(1);
-    expect(run.scheduled_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
-    // Each run serves a different due instant, and each due instant is a fire with its run.
-    const scheduled = done.map((r) => r.scheduled_time);
-    expect(new Set(scheduled).size).toBe(scheduled.length);
-    const list = await fires(t, "ticker");
-    const fire = list.find((f) => f.run_id === run.id)!;
-    expect(fire).toMatchObject({ outcome: "started", attempt: 1, scheduled_time: run.scheduled_time });
+  // Jobs of their own, mostly waiting for due seconds and runs: side by side. The web hooks test
+  // after them is alone: its hooks hear every run's end.
+  it.concurrent(
+    "fires an NCRONTAB schedule on the second, with Kudu's trigger, the fire key and the scheduler log",
+    async ({ expect }) => {
+      await deployScheduled(t, "ticker", 'echo "tick"\n', { schedule: "*/1 * * * * *", time_zone: "UTC" });
+      const done = await waitForRuns(t, "ticker", (list) => list.filter(ended).length >= 2);
+      const run = done.find(ended)!;
+      expect(run.status).toBe("Success");
+      expect(run.trigger).toBe("Schedule - * * * * * *");
+      expect(run.attempt).toBe(1);
+      expect(run.scheduled_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+      // Each run serves a different due instant, and each due instant is a fire with its run.
+      const scheduled = done.map((r) => r.scheduled_time);
+      expect(new Set(scheduled).size).toBe(scheduled.length);
+      const list = await fires(t, "ticker");
+      const fire = list.find((f) => f.run_id === run.id)!;
+      expect(fire).toMatchObject({ outcome: "started", attempt: 1, scheduled_time: run.scheduled_time });
 
-    const job = (await (await t.api("/api/triggeredwebjobs/ticker")).json()) as Record<string, unknown>;
-    expect(job.settings).toEqual({ schedule: "*/1 * * * * *", time_zone: "UTC" });
-    expect(job.time_zone).toBe("UTC");
-    expect(job.schedule_paused).toBe(false);
-    expect(typeof job.schedule_description).toBe("string");
-    const next = job.next_runs as string[];
-    expect(next).toHaveLength(10);
-    expect(Date.parse(next[1]) - Date.parse(next[0])).toBe(1000);
-    expect(job.scheduler_logs_url).toMatch(/\/vfs\/data\/jobs\/triggered\/ticker\/job_scheduler\.log$/);
-    const log = await (await t.api(new URL(job.scheduler_logs_url as string).pathname)).text();
-    expect(log).toMatch(
-      /\] Scheduling WebJob with \* \* \* \* \* \* next schedule expected in 00:00:0\d\.\d{7}\n/,
-    );
-    expect(log).toContain("] WebJob invoked\n");
-    await t.api("/api/triggeredwebjobs/ticker", { method: "DELETE" });
-  });
+      const job = (await (await t.api("/api/triggeredwebjobs/ticker")).json()) as Record<string, unknown>;
+      expect(job.settings).toEqual({ schedule: "*/1 * * * * *", time_zone: "UTC" });
+      expect(job.time_zone).toBe("UTC");
+      expect(job.schedule_paused).toBe(false);
+      expect(typeof job.schedule_description).toBe("string");
+      const next = job.next_runs as string[];
+      expect(next).toHaveLength(10);
+      expect(Date.parse(next[1]) - Date.parse(next[0])).toBe(1000);
+      expect(job.scheduler_logs_url).toMatch(/\/vfs\/data\/jobs\/triggered\/ticker\/job_scheduler\.log$/);
+      const log = await (await t.api(new URL(job.scheduler_logs_url as string).pathname)).text();
+      expect(log).toMatch(
+        /\] Scheduling WebJob with \* \* \* \* \* \* next schedule expected in 00:00:0\d\.\d{7}\n/,
+      );
+      expect(log).toContain("] WebJob invoked\n");
+      await t.api("/api/triggeredwebjobs/ticker", { method: "DELETE" });
+    },
+  );
 
-  it("writes the steps of an expression out as NCrontab does, and uses the host's zone by default", async () => {
-    await deployScheduled(t, "quarterly", "true\n", { schedule: "0 */15 * * * *" });
-    const job = (await (await t.api("/api/triggeredwebjobs/quarterly")).json()) as Record<string, unknown>;
-    expect(job.time_zone).toBe("America/New_York"); // WEBSITE_TIME_ZONE=Eastern Standard Time
-    expect(job.schedule_expression).toBe("0 0,15,30,45 * * * *");
-    for (const instant of job.next_runs as string[]) expect(instant).toMatch(/:(00|15|30|45):00\.000Z$/);
-    // On-demand runs of a scheduled job still work.
-    const started = await t.api("/api/triggeredwebjobs/quarterly/run", { method: "POST" });
-    expect(started.status).toBe(202);
-  });
+  it.concurrent(
+    "writes the steps of an expression out as NCrontab does, and uses the host's zone by default",
+    async ({ expect }) => {
+      await deployScheduled(t, "quarterly", "true\n", { schedule: "0 */15 * * * *" });
+      const job = (await (await t.api("/api/triggeredwebjobs/quarterly")).json()) as Record<string, unknown>;
+      expect(job.time_zone).toBe("America/New_York"); // WEBSITE_TIME_ZONE=Eastern Standard Time
+      expect(job.schedule_expression).toBe("0 0,15,30,45 * * * *");
+      for (const instant of job.next_runs as string[]) expect(instant).toMatch(/:(00|15|30|45):00\.000Z$/);
+      // On-demand runs of a scheduled job still work.
+      const started = await t.api("/api/triggeredwebjobs/quarterly/run", { method: "POST" });
+      expect(started.status).toBe(202);
+    },
+  );
 
-  it("overlap skip: an occurrence during a run is recorded as skipped, with why", async () => {
-    await deployScheduled(t, "slow-skip", "sleep 2.5\n", { schedule: "* * * * * *", time_zone: "UTC" });
-    const list = await waitForFires(t, "slow-skip", (f) => f.some((x) => x.outcome === "skipped_overlap"));
-    const skipped = list.find((x) => x.outcome === "skipped_overlap")!;
-    expect(skipped.run_id).toBeNull();
-    expect(skipped.reason).toMatch(/in progress/);
-    await t.api("/api/triggeredwebjobs/slow-skip", { method: "DELETE" });
-  });
+  it.concurrent(
+    "overlap skip: an occurrence during a run is recorded as skipped, with why",
+    async ({ expect }) => {
+      await deployScheduled(t, "slow-skip", "sleep 2.5\n", { schedule: "* * * * * *", time_zone: "UTC" });
+      const list = await waitForFires(t, "slow-skip", (f) => f.some((x) => x.outcome === "skipped_overlap"));
+      const skipped = list.find((x) => x.outcome === "skipped_overlap")!;
+      expect(skipped.run_id).toBeNull();
+      expect(skipped.reason).toMatch(/in progress/);
+      await t.api("/api/triggeredwebjobs/slow-skip", { method: "DELETE" });
+    },
+  );
 
-  it("overlap queue: one occurrence waits for the run and starts after it, later ones coalesce", async () => {
-    await deployScheduled(t, "slow-queue", "sleep 2.2\n", {
-      schedule: "* * * * * *",
-      time_zone: "UTC",
-      overlap: "queue",
-    });
-    const list = await waitForFires(
-      t,
-      "slow-queue",
-      (f) =>
-        f.some((x) => x.outcome === "coalesced") &&
-        f.some((x) => x.outcome === "started" && x.run_id && f.length > 3),
-      20_000,
-    );
-    // The queued occurrence became a run of its own (started after the previous one ended).
-    const history = await waitForRuns(t, "slow-queue", (r) => r.length >= 2);
-    const queuedRun = history.find((r) => list.some((f) => f.run_id === r.id && f.scheduled_time !== null));
-    expect(queuedRun).toBeDefined();
-    const coalesced = list.find((x) => x.outcome === "coalesced")!;
-    expect(coalesced.reason).toMatch(/merged into the occurrence at/);
-    await t.api("/api/triggeredwebjobs/slow-queue", { method: "DELETE" });
-  });
+  it.concurrent(
+    "overlap queue: one occurrence waits for the run and starts after it, later ones coalesce",
+    async ({ expect }) => {
+      await deployScheduled(t, "slow-queue", "sleep 2.2\n", {
+        schedule: "* * * * * *",
+        time_zone: "UTC",
+        overlap: "queue",
+      });
+      const list = await waitForFires(
+        t,
+        "slow-queue",
+        (f) =>
+          f.some((x) => x.outcome === "coalesced") &&
+          f.some((x) => x.outcome === "started" && x.run_id && f.length > 3),
+        20_000,
+      );
+      // The queued occurrence became a run of its own (started after the previous one ended).
+      const history = await waitForRuns(t, "slow-queue", (r) => r.length >= 2);
+      const queuedRun = history.find((r) => list.some((f) => f.run_id === r.id && f.scheduled_time !== null));
+      expect(queuedRun).toBeDefined();
+      const coalesced = list.find((x) => x.outcome === "coalesced")!;
+      expect(coalesced.reason).toMatch(/merged into the occurrence at/);
+      await t.api("/api/triggeredwebjobs/slow-queue", { method: "DELETE" });
+    },
+  );
 
-  it("overlap replace: the running run is aborted as replaced by the schedule", async () => {
-    await deployScheduled(t, "replacer", "sleep 30\n", {
-      schedule: "*/2 * * * * *",
-      time_zone: "UTC",
-      overlap: "replace",
-      stopping_wait_time: 1,
-    });
-    const history = await waitForRuns(t, "replacer", (r) => r.some((x) => x.status === "Aborted"), 20_000);
-    expect(history.find((x) => x.status === "Aborted")!.reason).toBe("replaced by schedule");
-    await t.api("/api/triggeredwebjobs/replacer", { method: "DELETE" });
-  });
+  it.concurrent(
+    "overlap replace: the running run is aborted as replaced by the schedule",
+    async ({ expect }) => {
+      await deployScheduled(t, "replacer", "sleep 30\n", {
+        schedule: "*/2 * * * * *",
+        time_zone: "UTC",
+        overlap: "replace",
+        stopping_wait_time: 1,
+      });
+      const history = await waitForRuns(t, "replacer", (r) => r.some((x) => x.status === "Aborted"), 20_000);
+      expect(history.find((x) => x.status === "Aborted")!.reason).toBe("replaced by schedule");
+      await t.api("/api/triggeredwebjobs/replacer", { method: "DELETE" });
+    },
+  );
 
-  it("retries a failed scheduled run with its policy, attempts and triggers shown", async () => {
-    const due = inSeconds(2);
-    await deployScheduled(t, "flaky", "echo failing; exit 3\n", {
-      schedule: { startTime: due },
-      retry_count: 2,
-      retry_interval: 1,
-    });
-    const history = await waitForRuns(t, "flaky", (r) => r.filter(ended).length === 3, 20_000);
-    const attempts = [...history].reverse();
-    expect(attempts.map((r) => r.attempt)).toEqual([1, 2, 3]);
-    expect(attempts.map((r) => r.status)).toEqual(["Failed", "Failed", "Failed"]);
-    expect(attempts.every((r) => r.scheduled_time === new Date(due).toISOString())).toBe(true);
-    expect(attempts[1].trigger).toMatch(/^Retry 1\/2 - Schedule - /);
-    expect(attempts[2].trigger).toMatch(/^Retry 2\/2 - Schedule - /);
-    const [fire] = await fires(t, "flaky");
-    expect(fire).toMatchObject({ outcome: "retried", attempt: 3, run_id: attempts[2].id, retry_at: null });
-  });
+  it.concurrent(
+    "retries a failed scheduled run with its policy, attempts and triggers shown",
+    async ({ expect }) => {
+      const due = inSeconds(2);
+      await deployScheduled(t, "flaky", "echo failing; exit 3\n", {
+        schedule: { startTime: due },
+        retry_count: 2,
+        retry_interval: 1,
+      });
+      const history = await waitForRuns(t, "flaky", (r) => r.filter(ended).length === 3, 20_000);
+      const attempts = [...history].reverse();
+      expect(attempts.map((r) => r.attempt)).toEqual([1, 2, 3]);
+      expect(attempts.map((r) => r.status)).toEqual(["Failed", "Failed", "Failed"]);
+      expect(attempts.every((r) => r.scheduled_time === new Date(due).toISOString())).toBe(true);
+      expect(attempts[1].trigger).toMatch(/^Retry 1\/2 - Schedule - /);
+      expect(attempts[2].trigger).toMatch(/^Retry 2\/2 - Schedule - /);
+      const [fire] = await fires(t, "flaky");
+      expect(fire).toMatchObject({ outcome: "retried", attempt: 3, run_id: attempts[2].id, retry_at: null });
+    },
+  );
+
+  it.concurrent(
+    "pauses and resumes a schedule; what falls due while paused does not run",
+    async ({ expect }) => {
+      await deployScheduled(t, "pausable", "true\n", { schedule: "* * * * * *", time_zone: "UTC" });
+      await waitForFires(t, "pausable", (f) => f.length > 0);
+      const paused = await t.api("/api/triggeredwebjobs/pausable/schedule/pause", { method: "POST" });
+      expect(await paused.json()).toEqual({ name: "pausable", schedule_paused: true });
+      const pausedAt = Date.now();
+      const job = (await (await t.api("/api/triggeredwebjobs/pausable")).json()) as {
+        schedule_paused: boolean;
+      };
+      expect(job.schedule_paused).toBe(true);
+      // Paused through a redeploy of the same job.
+      await deployScheduled(t, "pausable", "true # v2\n", { schedule: "* * * * * *", time_zone: "UTC" });
+      await waitFor(() => Date.now() - pausedAt > 2500 || undefined);
+      await t.api("/api/triggeredwebjobs/pausable/schedule/resume", { method: "POST" });
+      const resumedAt = Date.now();
+      const list = await waitForFires(t, "pausable", (f) => Date.parse(f[0].scheduled_time) > resumedAt);
+      const during = list.filter((f) => {
+        const at = Date.parse(f.scheduled_time);
+        return at > pausedAt + 1000 && at < resumedAt - 1000;
+      });
+      expect(during).toEqual([]);
+      // On-demand runs work while paused.
+      await t.api("/api/triggeredwebjobs/pausable/schedule/pause", { method: "POST" });
+      // (Once the last scheduled run has ended: one run at a time.)
+      await waitForRuns(t, "pausable", (list) => list.every(ended));
+      expect((await t.api("/api/triggeredwebjobs/pausable/run", { method: "POST" })).status).toBe(202);
+      await deployScheduled(t, "unscheduled", "true\n", {});
+      const noSchedule = await t.api("/api/triggeredwebjobs/unscheduled/schedule/pause", { method: "POST" });
+      expect(noSchedule.status).toBe(409);
+      expect(((await noSchedule.json()) as { error: string }).error).toBe(
+        "Job 'unscheduled' has no schedule.",
+      );
+      await t.api("/api/triggeredwebjobs/pausable", { method: "DELETE" });
+    },
+  );
 
   it("posts TriggeredJobFailed web hooks for failed runs, beside TriggeredJobFinished", async () => {
     const received: { event: string; status: string }[] = [];
@@ -158,38 +216,6 @@ describe("scheduled jobs", () => {
       { event: "TriggeredJobFinished", status: "Failed" },
     ]);
     await new Promise((resolve) => server.close(resolve));
-  });
-
-  it("pauses and resumes a schedule; what falls due while paused does not run", async () => {
-    await deployScheduled(t, "pausable", "true\n", { schedule: "* * * * * *", time_zone: "UTC" });
-    await waitForFires(t, "pausable", (f) => f.length > 0);
-    const paused = await t.api("/api/triggeredwebjobs/pausable/schedule/pause", { method: "POST" });
-    expect(await paused.json()).toEqual({ name: "pausable", schedule_paused: true });
-    const pausedAt = Date.now();
-    const job = (await (await t.api("/api/triggeredwebjobs/pausable")).json()) as {
-      schedule_paused: boolean;
-    };
-    expect(job.schedule_paused).toBe(true);
-    // Paused through a redeploy of the same job.
-    await deployScheduled(t, "pausable", "true # v2\n", { schedule: "* * * * * *", time_zone: "UTC" });
-    await waitFor(() => Date.now() - pausedAt > 2500 || undefined);
-    await t.api("/api/triggeredwebjobs/pausable/schedule/resume", { method: "POST" });
-    const resumedAt = Date.now();
-    const list = await waitForFires(t, "pausable", (f) => Date.parse(f[0].scheduled_time) > resumedAt);
-    const during = list.filter((f) => {
-      const at = Date.parse(f.scheduled_time);
-      return at > pausedAt + 1000 && at < resumedAt - 1000;
-    });
-    expect(during).toEqual([]);
-    // On-demand runs work while paused.
-    await t.api("/api/triggeredwebjobs/pausable/schedule/pause", { method: "POST" });
-    // (Once the last scheduled run has ended: one run at a time.)
-    await waitForRuns(t, "pausable", (list) => list.every(ended));
-    expect((await t.api("/api/triggeredwebjobs/pausable/run", { method: "POST" })).status).toBe(202);
-    const noSchedule = await t.api("/api/triggeredwebjobs/fails-once/schedule/pause", { method: "POST" });
-    expect(noSchedule.status).toBe(409);
-    expect(((await noSchedule.json()) as { error: string }).error).toBe("Job 'fails-once' has no schedule.");
-    await t.api("/api/triggeredwebjobs/pausable", { method: "DELETE" });
   });
 });
 
