@@ -26,7 +26,9 @@ async function startRun(t: TestHost, name: string): Promise<{ location: string; 
 }
 
 for (const mode of ["auto", "proc"] as const) {
-  describe(`containment (${mode})`, () => {
+  // Each mechanism's host, and each describe below, is a host of its own: side by side. Within
+  // one, the steps share a host and a job, and go one after another.
+  describe.concurrent(`containment (${mode})`, () => {
     let t: TestHost & { logs: string[] };
     beforeAll(async () => {
       t = await startLoggedHost({ containment: mode });
@@ -34,7 +36,7 @@ for (const mode of ["auto", "proc"] as const) {
     });
     afterAll(() => t?.stop());
 
-    it("says at start how job processes are contained", () => {
+    it("says at start how job processes are contained", { concurrent: false }, () => {
       const line = t.logs.find((l) => l.includes("job processes contained by"));
       expect(line).toBeDefined();
       expect(line).toMatch(mode === "proc" ? /WEBJOBS_RUN_MARKER/ : /a cgroup v2 per run/);
@@ -42,15 +44,19 @@ for (const mode of ["auto", "proc"] as const) {
       expect(t.logs.some((l) => l.includes("jobs run as root"))).toBe(process.getuid?.() === 0);
     });
 
-    it("cancel ends grandchildren that called setsid or double-forked and ignore SIGTERM", async () => {
-      const { location, daemons } = await startRun(t, "daemons");
-      const cancelled = await t.api(`${location}/cancel`, { method: "POST" });
-      expect(cancelled.status).toBe(200);
-      expect(await cancelled.json()).toMatchObject({ status: "Aborted", reason: "cancelled on request" });
-      await waitGone(daemons, 3000);
-    });
+    it(
+      "cancel ends grandchildren that called setsid or double-forked and ignore SIGTERM",
+      { concurrent: false },
+      async () => {
+        const { location, daemons } = await startRun(t, "daemons");
+        const cancelled = await t.api(`${location}/cancel`, { method: "POST" });
+        expect(cancelled.status).toBe(200);
+        expect(await cancelled.json()).toMatchObject({ status: "Aborted", reason: "cancelled on request" });
+        await waitGone(daemons, 3000);
+      },
+    );
 
-    it("a time limit ends them too", async () => {
+    it("a time limit ends them too", { concurrent: false }, async () => {
       const zip = await makeZip({
         "run.sh": DAEMONISING_JOB,
         "settings.job": JSON.stringify({ stopping_wait_time: 0, time_limit: 1 }),
@@ -65,7 +71,7 @@ for (const mode of ["auto", "proc"] as const) {
       await waitGone(daemons, 3000);
     });
 
-    it("processes a job leaves behind when it exits end with its run", async () => {
+    it("processes a job leaves behind when it exits end with its run", { concurrent: false }, async () => {
       const script = `#!/bin/bash\nsetsid bash -c 'trap "" TERM; echo $$ > "$WEBJOBS_DATA_PATH/left.pid"; exec sleep 1000' </dev/null >/dev/null 2>&1 &\nwhile [ ! -s "$WEBJOBS_DATA_PATH/left.pid" ]; do sleep 0.05; done\necho bye\n`;
       expect((await deployZip(t, "triggered", "leaver", await makeZip({ "run.sh": script }))).status).toBe(
         200,
@@ -78,14 +84,14 @@ for (const mode of ["auto", "proc"] as const) {
       expect(log).toMatch(/Killing 1 process\(es\) the job left running/);
     });
 
-    it("deleting the job ends its run's daemons", async () => {
+    it("deleting the job ends its run's daemons", { concurrent: false }, async () => {
       const { daemons } = await startRun(t, "daemons");
       expect((await t.api("/api/triggeredwebjobs/daemons", { method: "DELETE" })).status).toBe(200);
       await waitGone(daemons, 3000);
       expect((await deployZip(t, "triggered", "daemons", await daemonZip())).status).toBe(200);
     });
 
-    it("stopping a continuous job ends its daemons", async () => {
+    it("stopping a continuous job ends its daemons", { concurrent: false }, async () => {
       const dataPath = path.join(t.dataDir, "jobs/continuous/worker");
       expect((await deployZip(t, "continuous", "worker", await daemonZip())).status).toBe(200);
       const daemons = [
@@ -97,7 +103,7 @@ for (const mode of ["auto", "proc"] as const) {
       expect((await t.api("/api/continuouswebjobs/worker", { method: "DELETE" })).status).toBe(200);
     });
 
-    it("a run past its memory_limit ends Aborted with that reason", async () => {
+    it("a run past its memory_limit ends Aborted with that reason", { concurrent: false }, async () => {
       const script = [
         "import time",
         "blocks = []",
@@ -117,7 +123,7 @@ for (const mode of ["auto", "proc"] as const) {
       expect(log).not.toMatch(/survived/);
     });
 
-    it("host stop ends them", async () => {
+    it("host stop ends them", { concurrent: false }, async () => {
       const { daemons } = await startRun(t, "daemons");
       await t.stop();
       await waitGone(daemons, 3000);
@@ -126,7 +132,7 @@ for (const mode of ["auto", "proc"] as const) {
   });
 }
 
-describe("cpu_limit (cgroup)", () => {
+describe.concurrent("cpu_limit (cgroup)", () => {
   let t: TestHost & { logs: string[] };
   beforeAll(async () => {
     t = await startLoggedHost();
@@ -144,7 +150,7 @@ describe("cpu_limit (cgroup)", () => {
   });
 });
 
-describe.runIf(process.getuid?.() === 0)("WEBJOBS_RUN_AS", () => {
+describe.runIf(process.getuid?.() === 0)("WEBJOBS_RUN_AS", { concurrent: true }, () => {
   let t: TestHost & { logs: string[] };
   beforeAll(async () => {
     t = await startLoggedHost({ runAs: "nobody" });
