@@ -61,6 +61,11 @@ export class PgSchedules {
     return rows[0] ? scheduleStateFromRow(rows[0]) : null;
   }
 
+  async pausedSchedules(): Promise<string[]> {
+    const { rows } = await this.db.query("SELECT job_name FROM schedule_state WHERE paused ORDER BY job_name");
+    return rows.map((r) => r.job_name as string);
+  }
+
   async setSchedulePaused(jobName: string, paused: boolean, now: Date): Promise<boolean> {
     // Resuming drops what fell due while paused: those occurrences are neither run nor missed.
     const result = paused
@@ -86,8 +91,11 @@ export class PgSchedules {
   async recordFire(fire: FireRecord): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.query(
+        // Not while the schedule is paused: paused through one instance, it fires on none.
         `INSERT INTO fires (job_name, scheduled_time, outcome, run_id, attempt, reason, retry_at, recorded_at, waiting_for)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+         SELECT $1, $2::timestamptz, $3, $4, $5::integer, $6, $7::timestamptz, $8::timestamptz, $9
+         WHERE NOT EXISTS (SELECT 1 FROM schedule_state WHERE job_name = $1 AND paused)
+         ON CONFLICT DO NOTHING`,
         [
           fire.jobName,
           fire.scheduledTime,

@@ -273,6 +273,9 @@ export class PgStore implements Store {
   suppressSchedules(jobNames: readonly string[], until: Date): Promise<void> {
     return this.schedules.suppressSchedules(jobNames, until);
   }
+  pausedSchedules(): Promise<string[]> {
+    return this.schedules.pausedSchedules();
+  }
   recordFire(fire: FireRecord): Promise<boolean> {
     return this.schedules.recordFire(fire);
   }

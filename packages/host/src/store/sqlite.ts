@@ -482,6 +482,13 @@ export class SqliteStore implements Store {
     return row ? scheduleStateFromRow(row) : null;
   }
 
+  async pausedSchedules(): Promise<string[]> {
+    const rows = this.db
+      .prepare("SELECT job_name FROM schedule_state WHERE paused = 1 ORDER BY job_name")
+      .all() as Row[];
+    return rows.map((r) => r.job_name as string);
+  }
+
   async setSchedulePaused(jobName: string, paused: boolean, now: Date): Promise<boolean> {
     // Resuming drops what fell due while paused: those occurrences are neither run nor missed.
     const result = paused
@@ -509,8 +516,10 @@ export class SqliteStore implements Store {
     const record = this.db.transaction(() => {
       const inserted = this.db
         .prepare(
+          // Not while the schedule is paused (the rule PostgreSQL enforces for several instances).
           `INSERT OR IGNORE INTO fires (job_name, scheduled_time, outcome, run_id, attempt, reason, retry_at, recorded_at, waiting_for)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+           WHERE NOT EXISTS (SELECT 1 FROM schedule_state WHERE job_name = ? AND paused = 1)`,
         )
         .run(
           fire.jobName,
@@ -522,6 +531,7 @@ export class SqliteStore implements Store {
           toDb(fire.retryAt),
           fire.recordedAt.getTime(),
           fire.waitingFor ?? null,
+          fire.jobName,
         );
       if (inserted.changes === 0) return false;
       this.db

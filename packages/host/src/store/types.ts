@@ -213,13 +213,16 @@ export interface Store {
    */
   armSchedule(jobName: string, scheduleKey: string, now: Date): Promise<ScheduleState>;
   getScheduleState(jobName: string): Promise<ScheduleState | null>;
+  /** The jobs whose schedule is paused (several instances: paused through any of them). */
+  pausedSchedules(): Promise<string[]>;
   /** False when no schedule state exists for the job. */
   setSchedulePaused(jobName: string, paused: boolean, now: Date): Promise<boolean>;
   /** Marks occurrences up to `until` as neither run nor missed (paused, stopped, disabled). */
   suppressSchedules(jobNames: readonly string[], until: Date): Promise<void>;
   /**
    * Records a fire and moves the job's last processed occurrence up to it, in one transaction.
-   * False, writing nothing, when that (job, due instant) already has a fire: it fired once.
+   * False, writing nothing, when that (job, due instant) already has a fire (it fired once), or
+   * when the job's schedule is paused (through any instance).
    */
   recordFire(fire: FireRecord): Promise<boolean>;
   /**

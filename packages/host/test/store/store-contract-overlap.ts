@@ -3,9 +3,10 @@ import { FireOutcome, type FireRecord } from "../../src/schedules/types.ts";
 import { RunStatus, type RunRecord, type Store } from "../../src/store/types.ts";
 
 /**
- * Overlap policies across instances (see store-contract.ts): the run in progress of a job
- * whichever instance runs it, a cancel request that carries the reason the run ends with
- * ("replaced by schedule"), the queued occurrence waiting for a given run, and the database's clock.
+ * Schedules across instances (see store-contract.ts): the run in progress of a job whichever
+ * instance runs it, a cancel request that carries the reason the run ends with ("replaced by
+ * schedule"), the queued occurrence waiting for a given run, no fire while a schedule is paused
+ * (through any instance), and the database's clock.
  */
 export function overlapContract(
   name: string,
@@ -90,6 +91,22 @@ export function overlapContract(
       // Started (or merged into a run that started first): no longer waiting.
       await store.updateFire("job", new Date(11_000), { outcome: FireOutcome.Started, runId: "run-c" });
       expect(await store.waitingFire("job", "run-a")).toBeNull();
+    });
+
+    it("records no fire while the schedule is paused, and lists the paused ones", async () => {
+      await store.armSchedule("job", "key", new Date(0));
+      await store.armSchedule("other", "key", new Date(0));
+      expect(await store.pausedSchedules()).toEqual([]);
+      await store.setSchedulePaused("job", true, new Date(5_000));
+      expect(await store.pausedSchedules()).toEqual(["job"]);
+      // Another instance that has not heard of the pause yet fires in vain.
+      expect(await store.recordFire(fire(10_000, FireOutcome.Started))).toBe(false);
+      expect(await store.getFire("job", new Date(10_000))).toBeNull();
+      expect((await store.getScheduleState("job"))!.lastProcessed).toBeNull();
+      expect(await store.recordFire({ ...fire(10_000, FireOutcome.Started), jobName: "other" })).toBe(true);
+      await store.setSchedulePaused("job", false, new Date(15_000));
+      expect(await store.pausedSchedules()).toEqual([]);
+      expect(await store.recordFire(fire(20_000, FireOutcome.Started))).toBe(true);
     });
 
     it("tells the database's clock", async () => {
