@@ -62,7 +62,9 @@ export class PgSchedules {
   }
 
   async pausedSchedules(): Promise<string[]> {
-    const { rows } = await this.db.query("SELECT job_name FROM schedule_state WHERE paused ORDER BY job_name");
+    const { rows } = await this.db.query(
+      "SELECT job_name FROM schedule_state WHERE paused ORDER BY job_name",
+    );
     return rows.map((r) => r.job_name as string);
   }
 
