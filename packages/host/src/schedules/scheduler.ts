@@ -10,6 +10,7 @@ import { JobType, RunStatus, activeRunStatuses, type JobRecord, type RunRecord }
 import { DueHeap } from "./due-heap.ts";
 import { jobScheduleOf, type JobSchedule } from "./job-schedule.ts";
 import { SchedulerLog } from "./scheduler-log.ts";
+import { SharedPauses } from "./shared-pauses.ts";
 import { FireOutcome, type FireRecord, type ScheduleState } from "./types.ts";
 
 /** Timers re-arm at least this often, so a suspended machine or a clock jump is noticed. */
@@ -97,6 +98,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** Several instances: looks after queued occurrences whose run to wait for is elsewhere. */
   private queuePoll: NodeJS.Timeout | null = null;
   private unsubscribeRemote: (() => void) | null = null;
+  /** Several instances: pauses and resumes made through the others. */
+  private sharedPauses: SharedPauses | null = null;
   private timerDue = Infinity;
   private generation = 0;
   private running = false;
@@ -124,6 +127,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     registry.on("removing", (type, name) => (type === JobType.Triggered ? this.forget(name) : undefined));
     runner.on("finished", (run) => this.track(this.onRunFinished(run)));
     this.watchRemoteRuns();
+    if (this.deps.cluster) {
+      this.sharedPauses = new SharedPauses({ ...this.deps, apply: (paused) => this.applyPaused(paused) });
+      this.sharedPauses.start();
+    }
     const jobs = await registry.list(JobType.Triggered);
     for (let i = 0; i < jobs.length; i++) {
       await this.arm(jobs[i]);
@@ -158,6 +165,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.queuePoll = null;
     this.unsubscribeRemote?.();
     this.unsubscribeRemote = null;
+    this.sharedPauses?.stop();
+    this.sharedPauses = null;
     for (const armed of this.armed.values())
       if (armed.pendingRetry?.timer) clearTimeout(armed.pendingRetry.timer);
     await Promise.allSettled([...this.inFlight]);
@@ -190,6 +199,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async pause(name: string): Promise<void> {
     const armed = await this.requireArmed(name);
     await this.deps.store.setSchedulePaused(name, true, new Date(this.now()));
+    this.sharedPauses?.announce();
     await this.serially(armed, async () => {
       armed.paused = true;
       armed.generation = ++this.generation;
@@ -201,8 +211,37 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   async resume(name: string): Promise<void> {
     await this.requireArmed(name);
     await this.deps.store.setSchedulePaused(name, false, new Date(this.now()));
+    this.sharedPauses?.announce();
     this.logFor(name).write("SYS INFO", "Schedule resumed");
     await this.arm(await this.deps.registry.require(JobType.Triggered, name));
+  }
+
+  /** Several instances: follows the pauses and resumes made through the others (SharedPauses). */
+  private applyPaused(paused: ReadonlySet<string>): void {
+    if (!this.running) return;
+    for (const armed of this.armed.values()) {
+      if (paused.has(armed.name) && !armed.paused) {
+        this.track(
+          this.serially(armed, async () => {
+            if (armed.paused || armed.generation < 0) return;
+            armed.paused = true;
+            armed.generation = ++this.generation;
+            armed.log.write("SYS INFO", "Schedule paused through another instance");
+          }),
+        );
+      } else if (!paused.has(armed.name) && armed.paused) {
+        armed.log.write("SYS INFO", "Schedule resumed through another instance");
+        // Armed again from the store's state, as a resume here does.
+        this.track(
+          this.deps.registry
+            .require(JobType.Triggered, armed.name)
+            .then((job) => this.arm(job))
+            .catch((error: unknown) =>
+              this.deps.log.warn({ err: error, job: armed.name }, "could not resume a schedule"),
+            ),
+        );
+      }
+    }
   }
 
   private async requireArmed(name: string): Promise<Armed> {

@@ -2,16 +2,17 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../support/host.ts";
+import { AUTH, waitFor } from "../support/host.ts";
 import { queryRows, startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
 /**
- * Overlap policies `queue` and `replace` (schedule-reference.md §7) with two real `webjobs serve`
- * processes on one embedded PostgreSQL. Each run goes to the least-loaded instance and each due
- * instant is recorded by whichever instance gets there first, so the run in progress is often on
- * the other instance: the policies must see it there (skipped as overlapping, before, when only
- * the instance running it looked).
+ * Schedule policies across two real `webjobs serve` processes on one embedded PostgreSQL.
+ * Overlap `queue` and `replace` (schedule-reference.md §7): each run goes to the least-loaded
+ * instance and each due instant is recorded by whichever instance gets there first, so the run in
+ * progress is often on the other instance: the policies must see it there (skipped as
+ * overlapping, before, when only the instance running it looked). Pause and resume: through one
+ * instance, for all (the other went on firing, before).
  */
 const PERIOD_MS = 2_000;
 const WINDOW_MS = 10_000;
@@ -37,6 +38,7 @@ async function dataDirWithJobs(): Promise<string> {
   // Runs last longer than the period: every occurrence after the first meets a run in progress.
   await job("queued", "echo start\nsleep 3\n", { ...schedule, overlap: "queue" });
   await job("replaced", "echo start\nsleep 30\n", { ...schedule, overlap: "replace", stopping_wait_time: 5 });
+  await job("pausable", "echo tick\n", { schedule: "* * * * * *", time_zone: "UTC" });
   return dir;
 }
 
@@ -51,6 +53,30 @@ async function serve(id: string): Promise<ServeProcess> {
 }
 
 const rows = (sql: string, values: unknown[] = []) => queryRows(databaseUrl, sql, values);
+
+const api = (host: ServeProcess, p: string, init: RequestInit = {}) =>
+  fetch(host.url + p, { ...init, headers: { authorization: AUTH, ...(init.headers as object) } });
+
+const schedulePaused = async (host: ServeProcess) =>
+  ((await (await api(host, "/api/triggeredwebjobs/pausable")).json()) as { schedule_paused: boolean })
+    .schedule_paused;
+
+/** The instants of the window are all past, and every queued run serving one has ended. */
+let windowPassed: Promise<unknown> | null = null;
+const waitForWindow = () =>
+  (windowPassed ??= waitFor(
+    async () => {
+      if (Date.now() < to + 1000) return false;
+      const [{ open }] = await rows(
+        `SELECT count(*)::int AS open FROM runs
+         WHERE scheduled_time >= $1 AND scheduled_time < $2 AND end_time IS NULL AND job_name = 'queued'`,
+        [new Date(from), new Date(to)],
+      );
+      return open === 0;
+    },
+    WINDOW_MS + 15_000,
+    "the window to pass and its queued runs to end",
+  ));
 
 interface Run {
   id: string;
@@ -88,23 +114,9 @@ beforeAll(async () => {
   postgres = await startPostgres();
   databaseUrl = await postgres.createDatabase();
   await Promise.all([serve("overlap-a"), serve("overlap-b")]);
-  // A window of whole periods that starts once both instances are up.
+  // A window of whole periods that starts once both instances are up (the pause test runs meanwhile).
   from = Math.ceil(Date.now() / PERIOD_MS) * PERIOD_MS + PERIOD_MS;
   to = from + WINDOW_MS;
-  // The instants of the window are all past, and every run serving one has ended.
-  await waitFor(
-    async () => {
-      if (Date.now() < to + 1000) return false;
-      const [{ open }] = await rows(
-        `SELECT count(*)::int AS open FROM runs
-         WHERE scheduled_time >= $1 AND scheduled_time < $2 AND end_time IS NULL AND job_name = 'queued'`,
-        [new Date(from), new Date(to)],
-      );
-      return open === 0;
-    },
-    WINDOW_MS + 15_000,
-    "the window to pass and its queued runs to end",
-  );
 }, 60_000);
 
 afterAll(async () => {
@@ -116,8 +128,32 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 }, 60_000);
 
-describe("overlap policies across two hosts on one PostgreSQL", () => {
+describe("schedule policies across two hosts on one PostgreSQL", () => {
+  it("pause through one instance stops the schedule on both; resume through the other starts it again", async () => {
+    const [a, b] = hosts as [ServeProcess, ServeProcess];
+    const firesAfter = async (at: number) =>
+      (await rows("SELECT scheduled_time FROM fires WHERE job_name = 'pausable' AND scheduled_time > $1", [
+        new Date(at),
+      ])) as { scheduled_time: Date }[];
+    await waitFor(async () => (await firesAfter(0)).length > 0, 10_000, "the job to fire");
+    expect((await api(a, "/api/triggeredwebjobs/pausable/schedule/pause", { method: "POST" })).status).toBe(
+      200,
+    );
+    const pausedAt = Date.now();
+    await waitFor(() => schedulePaused(b), 5_000, "the other instance to show the schedule paused");
+    // Three due instants pass: neither instance fires them.
+    await waitFor(() => Date.now() - pausedAt > 3_000, 5_000, "three due instants to pass");
+    expect(await firesAfter(pausedAt + 100)).toEqual([]);
+    expect((await api(b, "/api/triggeredwebjobs/pausable/schedule/resume", { method: "POST" })).status).toBe(
+      200,
+    );
+    const resumedAt = Date.now();
+    await waitFor(async () => !(await schedulePaused(a)), 5_000, "the first instance to show it resumed");
+    await waitFor(async () => (await firesAfter(resumedAt)).length >= 2, 5_000, "the job to fire again");
+  }, 30_000);
+
   it("queue: a queued occurrence runs after the run in progress ends, wherever it ran; never two at once", async () => {
+    await waitForWindow();
     const fires = await firesOf("queued");
     const runs = await runsOf("queued");
     // Every due instant of the window is decided once.
@@ -143,9 +179,10 @@ describe("overlap policies across two hosts on one PostgreSQL", () => {
         ...new Set(runs.map((r) => r.instance_id)),
       ].join(", ")}; outcomes ${fires.map((f) => f.outcome).join(" ")}`,
     );
-  });
+  }, 30_000);
 
   it("replace: the run in progress is stopped on whichever instance runs it, then the new one starts", async () => {
+    await waitForWindow();
     const fires = await firesOf("replaced");
     const runs = await runsOf("replaced");
     expect(fires.length).toBe(WINDOW_MS / PERIOD_MS);
@@ -166,5 +203,5 @@ describe("overlap policies across two hosts on one PostgreSQL", () => {
     console.log(
       `replace: ${runs.length} runs, ${replaced.length} replaced, on ${runs.map((r) => r.instance_id).join(" ")}`,
     );
-  });
+  }, 30_000);
 });
