@@ -1,5 +1,9 @@
 import type { FirePatch, FireRecord, ScheduleState } from "../schedules/types.ts";
 import { maybeDate, text, type PgDatabase, type Row } from "./postgres-db.ts";
+import { activeRunStatuses } from "./types.ts";
+
+/** `('Initializing', 'Running')`: a run in progress. */
+const ACTIVE = `(${activeRunStatuses.map((s) => `'${s}'`).join(", ")})`;
 
 const fireColumns: Record<keyof FirePatch, string> = {
   outcome: "outcome",
@@ -163,6 +167,29 @@ export class PgSchedules {
       [jobName, runId],
     );
     return rows[0] ? fireFromRow(rows[0]) : null;
+  }
+
+  async claimWaitingFire(jobName: string, runId: string): Promise<FireRecord | null> {
+    const { rows } = await this.db.query(
+      `UPDATE fires SET outcome = 'started', reason = NULL
+       WHERE job_name = $1 AND waiting_for = $2 AND outcome = 'queued'
+         AND scheduled_time = (SELECT min(scheduled_time) FROM fires
+                               WHERE job_name = $1 AND waiting_for = $2 AND outcome = 'queued')
+         AND NOT EXISTS (SELECT 1 FROM runs WHERE job_name = $1 AND id = $2 AND status IN ${ACTIVE})
+       RETURNING *`,
+      [jobName, runId],
+    );
+    return rows[0] ? fireFromRow(rows[0]) : null;
+  }
+
+  async readyWaitingFires(): Promise<FireRecord[]> {
+    const { rows } = await this.db.query(
+      `SELECT * FROM fires f WHERE outcome = 'queued' AND waiting_for IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM runs r
+                         WHERE r.job_name = f.job_name AND r.id = f.waiting_for AND r.status IN ${ACTIVE})
+       ORDER BY scheduled_time`,
+    );
+    return rows.map(fireFromRow);
   }
 
   async pendingRetries(): Promise<FireRecord[]> {

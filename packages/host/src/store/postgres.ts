@@ -299,6 +299,12 @@ export class PgStore implements Store {
   waitingFire(jobName: string, runId: string): Promise<FireRecord | null> {
     return this.schedules.waitingFire(jobName, runId);
   }
+  claimWaitingFire(jobName: string, runId: string): Promise<FireRecord | null> {
+    return this.schedules.claimWaitingFire(jobName, runId);
+  }
+  readyWaitingFires(): Promise<FireRecord[]> {
+    return this.schedules.readyWaitingFires();
+  }
   pruneFires(jobName: string, keep: number): Promise<void> {
     return this.schedules.pruneFires(jobName, keep);
   }

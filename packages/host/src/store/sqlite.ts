@@ -39,6 +39,9 @@ const fireColumns: Record<keyof FirePatch, string> = {
   retryAt: "retry_at",
 };
 
+/** `('Initializing', 'Running')`: a run in progress. */
+const ACTIVE_STATUSES = `(${activeRunStatuses.map((s) => `'${s}'`).join(", ")})`;
+
 export const toDb = (value: unknown): unknown => (value instanceof Date ? value.getTime() : value);
 const date = (value: unknown): Date => new Date(Number(value));
 const maybeDate = (value: unknown): Date | null => (value == null ? null : date(value));
@@ -586,6 +589,32 @@ export class SqliteStore implements Store {
       .prepare("SELECT * FROM fires WHERE job_name = ? AND waiting_for = ? AND outcome = 'queued' LIMIT 1")
       .get(jobName, runId) as Row | undefined;
     return row ? fireFromRow(row) : null;
+  }
+
+  async claimWaitingFire(jobName: string, runId: string): Promise<FireRecord | null> {
+    const row = this.db
+      .prepare(
+        `UPDATE fires SET outcome = 'started', reason = NULL
+         WHERE job_name = @jobName AND waiting_for = @runId AND outcome = 'queued'
+           AND scheduled_time = (SELECT min(scheduled_time) FROM fires
+                                 WHERE job_name = @jobName AND waiting_for = @runId AND outcome = 'queued')
+           AND NOT EXISTS (SELECT 1 FROM runs WHERE job_name = @jobName AND id = @runId AND status IN ${ACTIVE_STATUSES})
+         RETURNING *`,
+      )
+      .get({ jobName, runId }) as Row | undefined;
+    return row ? fireFromRow(row) : null;
+  }
+
+  async readyWaitingFires(): Promise<FireRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM fires f WHERE outcome = 'queued' AND waiting_for IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM runs r
+                           WHERE r.job_name = f.job_name AND r.id = f.waiting_for AND r.status IN ${ACTIVE_STATUSES})
+         ORDER BY scheduled_time`,
+      )
+      .all() as Row[];
+    return rows.map(fireFromRow);
   }
 
   async pendingRetries(): Promise<FireRecord[]> {

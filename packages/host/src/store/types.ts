@@ -242,6 +242,14 @@ export interface Store {
   pendingRetries(): Promise<FireRecord[]>;
   /** The occurrence of the job queued (overlap `queue`) while run `runId` was going, if any. */
   waitingFire(jobName: string, runId: string): Promise<FireRecord | null>;
+  /**
+   * Claims the (oldest) occurrence queued behind run `runId` once that run has ended: a
+   * conditional write (queued → started), so one instance starts it, whichever instance queued it.
+   * Null while the run is active, when none waits, or when another instance claimed it.
+   */
+  claimWaitingFire(jobName: string, runId: string): Promise<FireRecord | null>;
+  /** Queued occurrences whose run has ended, not claimed yet (the safety net under lost signals). */
+  readyWaitingFires(): Promise<FireRecord[]>;
   /** Keeps the newest `keep` fires of a job. */
   pruneFires(jobName: string, keep: number): Promise<void>;
   deleteSchedule(jobName: string): Promise<void>;

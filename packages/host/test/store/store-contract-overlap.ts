@@ -93,6 +93,27 @@ export function overlapContract(
       expect(await store.waitingFire("job", "run-a")).toBeNull();
     });
 
+    it("lets one instance claim the occurrence queued behind a run, once that run has ended", async () => {
+      await store.armSchedule("job", "key", new Date(0));
+      await store.insertRun(run("job", "run-a", "i1", RunStatus.Running));
+      expect(await store.recordFire(fire(11_000, FireOutcome.Queued, "run-a"))).toBe(true);
+      // The run goes on: nothing to start yet.
+      expect(await store.claimWaitingFire("job", "run-a")).toBeNull();
+      expect(await store.readyWaitingFires()).toEqual([]);
+      await store.updateRun("job", "run-a", { status: RunStatus.Success, endTime: new Date(12_000) });
+      expect(await store.readyWaitingFires()).toEqual([fire(11_000, FireOutcome.Queued, "run-a")]);
+      // Two instances hear of the end: one claims it.
+      const claims = await Promise.all([
+        store.claimWaitingFire("job", "run-a"),
+        store.claimWaitingFire("job", "run-a"),
+      ]);
+      expect(claims.filter((c) => c !== null)).toEqual([
+        { ...fire(11_000, FireOutcome.Started, "run-a"), reason: null },
+      ]);
+      expect(await store.readyWaitingFires()).toEqual([]);
+      expect(await store.claimWaitingFire("job", "run-b")).toBeNull();
+    });
+
     it("records no fire while the schedule is paused, and lists the paused ones", async () => {
       await store.armSchedule("job", "key", new Date(0));
       await store.armSchedule("other", "key", new Date(0));
