@@ -9,6 +9,7 @@ import { JobProcess, type JobProcessResult } from "./job-process.ts";
 import { RUNS_CHANNEL } from "./assigned-runs.ts";
 import { runIdFor } from "./kudu-format.ts";
 import { LogShipper } from "./log-shipper.ts";
+import { removePrunedRunFolders } from "./run-folders.ts";
 import { LogWriter } from "./log-writer.ts";
 import { StoreWriteRetry } from "./store-write-retry.ts";
 
@@ -416,6 +417,9 @@ export class TriggeredRunner extends EventEmitter<RunnerEvents> {
     try {
       const removed = await this.deps.store.pruneRuns(name, this.deps.config.historySize);
       for (const id of removed) await rm(this.deps.paths.runDir(name, id), { recursive: true, force: true });
+      if (this.deps.store.remoteRuns.shared) {
+        await removePrunedRunFolders(this.deps.store, this.deps.paths, name, this.deps.config.historySize);
+      }
       await this.deps.registry.collectVersions(JobType.Triggered, name);
     } catch (error) {
       this.deps.log.warn({ err: error, job: name }, "could not prune history");
