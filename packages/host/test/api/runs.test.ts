@@ -1,8 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { groupMembers } from "../../src/runs/proc-sampler.ts";
 import {
   deployScript,
@@ -13,6 +14,8 @@ import {
   waitFor,
   type TestHost,
 } from "../support/host.ts";
+
+const execFileAsync = promisify(execFile);
 
 /** The JDK (javac, jar) builds the .jar fixture; java alone runs it. */
 const hasJdk = ["javac", "jar"].every((tool) => {
@@ -36,8 +39,10 @@ const logOf = (run: Record<string, unknown>) =>
 const LINE =
   /^\[\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d > [0-9a-f]{6}: (SYS INFO|SYS WARN|SYS ERR |INFO|WARN|ERR )\] /;
 
-describe("running triggered jobs", () => {
-  it("runs with Kudu's env, arguments split without a shell, and records the result", async () => {
+// Each test has a job of its own on the file's host (or a host of its own), and most wait for runs:
+// side by side.
+describe.concurrent("running triggered jobs", () => {
+  it("runs with Kudu's env, arguments split without a shell, and records the result", async ({ expect }) => {
     const script = [
       'echo "name=$WEBJOBS_NAME type=$WEBJOBS_TYPE run=$WEBJOBS_RUN_ID"',
       'echo "args=$WEBJOBS_COMMAND_ARGUMENTS"',
@@ -98,7 +103,7 @@ describe("running triggered jobs", () => {
     expect(await served.text()).toBe(log);
   });
 
-  it("runs python and node jobs", async () => {
+  it("runs python and node jobs", async ({ expect }) => {
     const busy = "import sys\ntotal = sum(range(4_000_000))\nprint('python', sys.argv[1:])\n";
     await deployScript(t, "triggered", "py", "run.py", busy);
     const py = await runToEnd(t, "py", "a b");
@@ -120,7 +125,7 @@ describe("running triggered jobs", () => {
     expect(logOf(js)).toContain(`INFO] node x,y ${process.version}`);
   });
 
-  it("runs TypeScript jobs with Node and a TypeScript loader", async () => {
+  it("runs TypeScript jobs with Node and a TypeScript loader", async ({ expect }) => {
     const ts =
       "const greet = (name: string): string => `typed ${name}`;\nconsole.log(greet(process.argv[2] ?? 'nobody'), process.version);\n";
     await deployScript(t, "triggered", "typed", "run.ts", ts);
@@ -129,15 +134,16 @@ describe("running triggered jobs", () => {
     expect(logOf(run)).toContain(`INFO] typed world ${process.version}`);
   });
 
-  it.runIf(hasJdk)("runs .jar jobs with java -jar", async () => {
+  it.runIf(hasJdk)("runs .jar jobs with java -jar", async ({ expect }) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "webjobs-jar-"));
     writeFileSync(
       path.join(dir, "Main.java"),
       'public class Main { public static void main(String[] a) { System.out.println("jar says " + String.join(",", a)); } }',
     );
     writeFileSync(path.join(dir, "manifest.txt"), "Main-Class: Main\n");
-    execFileSync("javac", ["Main.java"], { cwd: dir });
-    execFileSync("jar", ["cfm", "app.jar", "manifest.txt", "Main.class"], { cwd: dir });
+    // Not execFileSync: the tests beside this one time their runs on this event loop.
+    await execFileAsync("javac", ["Main.java"], { cwd: dir });
+    await execFileAsync("jar", ["cfm", "app.jar", "manifest.txt", "Main.class"], { cwd: dir });
     const zip = await makeZip({ "app.jar": readFileSync(path.join(dir, "app.jar")) });
     await deployZip(t, "triggered", "javajob", zip);
     const run = await runToEnd(t, "javajob", "x y");
@@ -146,16 +152,17 @@ describe("running triggered jobs", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("describes each job's run endpoint in Swagger 2.0, as Kudu does", async () => {
+  it("describes each job's run endpoint in Swagger 2.0, as Kudu does", async ({ expect }) => {
+    await deployScript(t, "triggered", "described", "run.sh", "echo");
     const doc = (await (await t.api("/api/triggeredwebjobsswagger")).json()) as {
       swagger: string;
       paths: Record<string, unknown>;
     };
     expect(doc.swagger).toBe("2.0");
-    expect(Object.keys(doc.paths)).toContain("/api/triggeredwebjobs/envjob/run");
+    expect(Object.keys(doc.paths)).toContain("/api/triggeredwebjobs/described/run");
   });
 
-  it("answers 409 while a run is in progress, and 404 for an unknown job", async () => {
+  it("answers 409 while a run is in progress, and 404 for an unknown job", async ({ expect }) => {
     await deployScript(t, "triggered", "slow", "run.sh", "sleep 1; echo done");
     const first = await t.api("/api/triggeredwebjobs/slow/run", { method: "POST" });
     expect(first.status).toBe(202);
@@ -168,7 +175,7 @@ describe("running triggered jobs", () => {
     expect((await t.api("/api/triggeredwebjobs/ghost/run", { method: "POST" })).status).toBe(404);
   });
 
-  it("keeps the last N runs and their logs, newest first, with ETag", async () => {
+  it("keeps the last N runs and their logs, newest first, with ETag", async ({ expect }) => {
     await deployScript(t, "triggered", "many", "run.sh", "echo run");
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await runToEnd(t, "many")).id as string);
@@ -193,7 +200,7 @@ describe("running triggered jobs", () => {
     expect(job.latest_run.id).toBe(ids[4]);
   });
 
-  it("streams the log live over Server-Sent Events while the run goes on", async () => {
+  it("streams the log live over Server-Sent Events while the run goes on", async ({ expect }) => {
     await deployScript(
       t,
       "triggered",
@@ -226,8 +233,8 @@ describe("running triggered jobs", () => {
   });
 });
 
-describe("limits and cancel", () => {
-  it("kills a run that is idle past the idle timeout and says why", async () => {
+describe.concurrent("limits and cancel", () => {
+  it("kills a run that is idle past the idle timeout and says why", async ({ expect }) => {
     const zip = await makeZip({
       "run.sh": "echo start; sleep 30",
       "settings.job": JSON.stringify({ idle_timeout: 1 }),
@@ -239,7 +246,7 @@ describe("limits and cancel", () => {
     expect(logOf(run)).toMatch(/Status changed to Aborted \(idle timeout/);
   });
 
-  it("aborts a run past its time limit", async () => {
+  it("aborts a run past its time limit", async ({ expect }) => {
     const zip = await makeZip({
       "run.sh": "while true; do echo tick; sleep 0.2; done",
       "settings.job": JSON.stringify({ time_limit: 1, stopping_wait_time: 1 }),
@@ -250,7 +257,9 @@ describe("limits and cancel", () => {
     expect(run.reason).toMatch(/time limit of 1 s/);
   });
 
-  it("cancels a run: the job sees the shutdown file, then the group is killed after the grace time", async () => {
+  it("cancels a run: the job sees the shutdown file, then the group is killed after the grace time", async ({
+    expect,
+  }) => {
     const script = [
       "trap '' TERM",
       'echo $$ > "$WEBJOBS_DATA_PATH/leader.pid"',
@@ -281,7 +290,7 @@ describe("limits and cancel", () => {
     expect((await t.api(`${runPath}/cancel`, { method: "POST" })).status).toBe(409);
   });
 
-  it("deleting a job stops its run first: no process is left", async () => {
+  it("deleting a job stops its run first: no process is left", async ({ expect }) => {
     const script = 'echo $$ > "$WEBJOBS_DATA_PATH/../deleted-leader.pid"\nsleep 1000 &\nsleep 1000\n';
     await deployScript(t, "triggered", "deleteme", "run.sh", script);
     await t.api("/api/triggeredwebjobs/deleteme/run", { method: "POST" });
@@ -294,7 +303,7 @@ describe("limits and cancel", () => {
     expect((await t.api("/api/triggeredwebjobs/deleteme")).status).toBe(404);
   });
 
-  it("caps a run's log with a marker line", async () => {
+  it("caps a run's log with a marker line", async ({ expect }) => {
     const small = await startHost({ runLogMaxBytes: 2000 });
     try {
       await deployScript(
@@ -318,7 +327,7 @@ describe("limits and cancel", () => {
     }
   });
 
-  it("refuses runs with 409 when WebJobs are stopped", async () => {
+  it("refuses runs with 409 when WebJobs are stopped", async ({ expect }) => {
     const stopped = await startHost({ stopped: true });
     try {
       await deployScript(stopped, "triggered", "any", "run.sh", "echo");
