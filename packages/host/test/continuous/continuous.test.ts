@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { groupMembers } from "../../src/runs/proc-sampler.ts";
 import {
   AUTH,
@@ -57,8 +57,10 @@ const untilStatus = (name: string, status: string, host = t) =>
 const sleeper =
   'echo "started pid=$$ port=$WEBJOBS_PORT type=$WEBJOBS_TYPE"\nwhile true; do sleep 0.2; done\n';
 
-describe("continuous jobs", () => {
-  it("start on their own after deploy, with WEBJOBS_PORT, and show Kudu's fields", async () => {
+// Each test has a job of its own on the file's host, or hosts of its own, and mostly waits for
+// processes: side by side.
+describe.concurrent("continuous jobs", () => {
+  it("start on their own after deploy, with WEBJOBS_PORT, and show Kudu's fields", async ({ expect }) => {
     const deployed = await deployScript(t, "continuous", "sleeper", "run.sh", sleeper);
     expect(deployed.status).toBe(200);
     const running = await untilStatus("sleeper", "Running");
@@ -73,7 +75,9 @@ describe("continuous jobs", () => {
     expect(list.map((j) => j.name)).toContain("sleeper");
   });
 
-  it("stop gracefully: the job sees the shutdown file and exits before the grace time", async () => {
+  it("stop gracefully: the job sees the shutdown file and exits before the grace time", async ({
+    expect,
+  }) => {
     const script = [
       "trap 'echo got SIGTERM' TERM",
       'echo "up $$"',
@@ -99,7 +103,9 @@ describe("continuous jobs", () => {
     expect(groupMembers(running.pid!)).toEqual([]);
   });
 
-  it("stop kills a job that ignores SIGTERM and forks children after the grace time: nothing survives", async () => {
+  it("stop kills a job that ignores SIGTERM and forks children after the grace time: nothing survives", async ({
+    expect,
+  }) => {
     const script =
       "trap '' TERM\nsleep 1000 &\nsleep 1000 &\necho \"stubborn $$\"\nwhile true; do sleep 0.2; done\n";
     await deployZip(
@@ -117,7 +123,9 @@ describe("continuous jobs", () => {
     expect((await job("stubborn")).status).toBe("Stopped");
   });
 
-  it("restart after a crash with a growing back-off, and show a crash loop with the exit codes", async () => {
+  it("restart after a crash with a growing back-off, and show a crash loop with the exit codes", async ({
+    expect,
+  }) => {
     await deployScript(t, "continuous", "crasher", "run.sh", "echo crashing\nexit 7\n");
     const looping = await waitFor(
       async () => {
@@ -139,7 +147,7 @@ describe("continuous jobs", () => {
     await t.api("/api/continuouswebjobs/crasher/stop", { method: "POST" });
   });
 
-  it("restart exactly once on a redeploy, on the new version", async () => {
+  it("restart exactly once on a redeploy, on the new version", async ({ expect }) => {
     await deployScript(
       t,
       "continuous",
@@ -169,7 +177,7 @@ describe("continuous jobs", () => {
     await t.api("/api/continuouswebjobs/versioned", { method: "DELETE" });
   });
 
-  it("rotate job_log.txt by size", async () => {
+  it("rotate job_log.txt by size", async ({ expect }) => {
     await deployScript(
       t,
       "continuous",
@@ -190,7 +198,7 @@ describe("continuous jobs", () => {
     await t.api("/api/continuouswebjobs/chatty", { method: "DELETE" });
   });
 
-  it("show why a job cannot start when its interpreter is missing", async () => {
+  it("show why a job cannot start when its interpreter is missing", async ({ expect }) => {
     const deployed = (await (
       await deployScript(t, "continuous", "windowsonly", "run.cmd", "echo hi")
     ).json()) as {
@@ -203,7 +211,7 @@ describe("continuous jobs", () => {
     await t.api("/api/continuouswebjobs/windowsonly", { method: "DELETE" });
   });
 
-  it("proxy the passthrough route to the job's WEBJOBS_PORT", async () => {
+  it("proxy the passthrough route to the job's WEBJOBS_PORT", async ({ expect }) => {
     const server = [
       "const http = require('http');",
       "http.createServer((req, res) => { let body = ''; req.on('data', (c) => (body += c));",
@@ -237,8 +245,8 @@ describe("continuous jobs", () => {
 
 const readdirCount = (dir: string) => readdirSync(dir).length;
 
-describe("continuous jobs when WebJobs are stopped", () => {
-  it("do not run, and start requests get 409", async () => {
+describe.concurrent("continuous jobs when WebJobs are stopped", () => {
+  it("do not run, and start requests get 409", async ({ expect }) => {
     const stopped = await startHost({ stopped: true });
     try {
       await deployScript(stopped, "continuous", "idle", "run.sh", sleeper);
@@ -255,8 +263,8 @@ describe("continuous jobs when WebJobs are stopped", () => {
   });
 });
 
-describe("continuous jobs across host restarts", () => {
-  it("keep their desired state: stopped stays stopped, started comes back", async () => {
+describe.concurrent("continuous jobs across host restarts", () => {
+  it("keep their desired state: stopped stays stopped, started comes back", async ({ expect }) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-persist-"));
     try {
       let host = await startHost({}, dir);
@@ -288,7 +296,9 @@ describe("continuous jobs across host restarts", () => {
     }
   });
 
-  it("after kill -9 of the host, a restart kills the old processes and runs the job again", async () => {
+  it("after kill -9 of the host, a restart kills the old processes and runs the job again", async ({
+    expect,
+  }) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-kill9-"));
     const api = (url: string, p: string, init: RequestInit = {}) =>
       fetch(url + p, {
