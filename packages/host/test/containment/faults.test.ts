@@ -11,29 +11,32 @@ import { DAEMONISING_JOB, isAlive, pidFrom, waitGone } from "./support.ts";
 
 // Faults with a real `webjobs serve`: kill -9 of the host with runs in flight and during a deploy.
 
-const hosts: ServeProcess[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const host of hosts.splice(0)) {
+// The tests run side by side (each kills its own hosts, and mostly waits for processes): what a
+// test starts is stopped when that test ends, never when another one does.
+const hosts = new Map<string, ServeProcess[]>();
+const dirs = new Map<string, string[]>();
+afterEach(async ({ task }) => {
+  for (const host of hosts.get(task.id) ?? []) {
     if (host.child.exitCode === null && host.child.signalCode === null) {
       host.child.kill("SIGTERM");
       await host.exited;
     }
   }
-  for (const dir of dirs.splice(0))
+  for (const dir of dirs.get(task.id) ?? [])
     if (!process.env.KEEP_TEST_DATA) await rm(dir, { recursive: true, force: true });
 });
 
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-test-"));
-  dirs.push(dir);
-  return dir;
+const own = <T>(list: Map<string, T[]>, task: { id: string }, value: T): T => {
+  list.set(task.id, [...(list.get(task.id) ?? []), value]);
+  return value;
+};
+
+async function dataDir(task: { id: string }): Promise<string> {
+  return own(dirs, task, await mkdtemp(path.join(os.tmpdir(), "webjobs-test-")));
 }
 
-async function serve(dir: string): Promise<ServeProcess> {
-  const host = await startServe(dir);
-  hosts.push(host);
-  return host;
+async function serve(task: { id: string }, dir: string): Promise<ServeProcess> {
+  return own(hosts, task, await startServe(dir));
 }
 
 const api = (host: ServeProcess, p: string, init: RequestInit = {}) =>
@@ -81,12 +84,17 @@ function watchdogOf(host: ServeProcess): number {
   return Number(line.trim().split(/\s+/)[0]);
 }
 
-describe("kill -9 of the host", () => {
-  it("takes its job processes with it, daemons included; the next start closes the run and restarts continuous jobs", async () => {
-    const dir = await dataDir();
-    let host = await serve(dir);
+describe.concurrent("kill -9 of the host", () => {
+  it("takes its job processes with it, daemons included; the next start closes the run and restarts continuous jobs", async ({
+    expect,
+    task,
+  }) => {
+    const dir = await dataDir(task);
+    let host = await serve(task, dir);
     await deploy(host, "triggered", "daemons", await makeZip({ "run.sh": DAEMONISING_JOB }));
-    await deploy(host, "continuous", "worker", await makeZip({ "run.sh": DAEMONISING_JOB }));
+    // A short grace: its daemons ignore SIGTERM, and the restarted host stops it at the test's end.
+    const worker = { "run.sh": DAEMONISING_JOB, "settings.job": JSON.stringify({ stopping_wait_time: 1 }) };
+    await deploy(host, "continuous", "worker", await makeZip(worker));
     const started = await api(host, "/api/triggeredwebjobs/daemons/run", { method: "POST" });
     expect(started.status).toBe(202);
     const runPath = new URL(started.headers.get("location")!).pathname;
@@ -108,7 +116,7 @@ describe("kill -9 of the host", () => {
     );
 
     clearPids(dir, "continuous", "worker");
-    host = await serve(dir);
+    host = await serve(task, dir);
     const run = (await (await api(host, runPath)).json()) as { status: string; reason: string };
     expect(run).toMatchObject({ status: "Aborted", reason: "host stopped" });
     const again = await jobPids(dir, "continuous", "worker");
@@ -116,9 +124,12 @@ describe("kill -9 of the host", () => {
     expect(host.output()).toMatch(/job processes contained by a cgroup v2 per run/);
   });
 
-  it("with its watchdog killed too, the next start finds and kills what is left", async () => {
-    const dir = await dataDir();
-    let host = await serve(dir);
+  it("with its watchdog killed too, the next start finds and kills what is left", async ({
+    expect,
+    task,
+  }) => {
+    const dir = await dataDir(task);
+    let host = await serve(task, dir);
     await deploy(host, "triggered", "daemons", await makeZip({ "run.sh": DAEMONISING_JOB }));
     expect((await api(host, "/api/triggeredwebjobs/daemons/run", { method: "POST" })).status).toBe(202);
     const pids = await jobPids(dir, "triggered", "daemons");
@@ -127,14 +138,17 @@ describe("kill -9 of the host", () => {
     // Nobody is left to kill them: they run on, outside any process group of the host.
     expect(pids.every(isAlive)).toBe(true);
 
-    host = await serve(dir);
+    host = await serve(task, dir);
     await waitGone(pids, 5000);
     expect(host.output()).toMatch(/killed job processes left by a previous host/);
   });
 
-  it("during a deploy leaves neither half an upload nor half a job; the previous version still runs", async () => {
-    const dir = await dataDir();
-    let host = await serve(dir);
+  it("during a deploy leaves neither half an upload nor half a job; the previous version still runs", async ({
+    expect,
+    task,
+  }) => {
+    const dir = await dataDir(task);
+    let host = await serve(task, dir);
     await deploy(host, "triggered", "app", await makeZip({ "run.sh": "echo version one\n" }));
     // A second version, large enough to be caught while it streams in.
     const big = await makeZip({
@@ -165,7 +179,7 @@ describe("kill -9 of the host", () => {
     await killHard(host);
     upload.destroy();
 
-    host = await serve(dir);
+    host = await serve(task, dir);
     expect(readdirSync(tmp)).toEqual([]);
     const job = (await (await api(host, "/api/triggeredwebjobs/app")).json()) as { version: string };
     const versions = readdirSync(path.join(dir, "versions/triggered/app"));
