@@ -47,7 +47,7 @@ export interface SchedulerCluster {
   /** Stops a run going on any instance with `reason` (RunCancels); resolves when it ended or the wait ran out. */
   abort(name: string, id: string, reason: string): Promise<unknown>;
   /** Calls `listener` when a run of another instance changes status (RunEventRelay); returns an unsubscribe. */
-  onRemoteRun(listener: (event: { jobName: string; status: RunStatus }) => void): () => void;
+  onRemoteRun(listener: (event: { jobName: string; id: string; status: RunStatus }) => void): () => void;
 }
 
 /** What the API shows of a job's schedule. */
@@ -70,7 +70,10 @@ interface Armed {
   cursor: Date;
   paused: boolean;
   log: SchedulerLog;
-  /** `overlap: queue`: the one occurrence waiting for the current run to end. */
+  /**
+   * `overlap: queue`: the one occurrence waiting for the current run to end, held here. Several
+   * instances: held by the store instead (a fire waiting for a run id), claimed by any instance.
+   */
   queued: Date | null;
   /** `missed_runs: all`: missed occurrences still to run, oldest first, one after another. */
   catchUp: Date[];
@@ -489,9 +492,16 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (here) return this.overlap(armed, due, outcome, null);
     } else {
       // Several instances, `queue` or `replace`: the run in progress may be on another instance.
-      // A queued occurrence whose run ended elsewhere (its signal not here yet) goes first.
-      if (armed.queued && !here) await this.startQueued(armed);
-      const active = await store.remoteRuns.activeRun(armed.name);
+      let active = await store.remoteRuns.activeRun(armed.name);
+      if (!active && !here && armed.schedule.policies.overlap === "queue") {
+        // An occurrence queued behind a run that has just ended (its signal not here yet) goes
+        // first; this one then waits behind it.
+        const ready = (await store.readyWaitingFires()).filter((f) => f.jobName === armed.name);
+        const heldHere = armed.queued !== null;
+        if (heldHere) await this.startQueued(armed);
+        for (const fire of ready) if (fire.waitingFor) await this.claimQueued(armed, fire.waitingFor);
+        if (heldHere || ready.length > 0) active = await store.remoteRuns.activeRun(armed.name);
+      }
       if (active || runner.isRunning(armed.name)) return this.overlap(armed, due, outcome, active);
     }
     if (!(await this.record(armed, due, outcome))) return;
@@ -531,7 +541,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
             waitingFor: active?.id ?? null,
           })
         ) {
-          armed.queued = due;
+          // Several instances: the store holds it (waiting for that run), for any instance to start.
+          if (!active) armed.queued = due;
           armed.log.write(
             "SYS INFO",
             `Queued the schedule at ${at} until the current run ends (overlap: queue)`,
@@ -556,10 +567,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Starts the queued occurrence (overlap `queue`) once the run it waits for has ended. Several
-   * instances: only the instance that recorded it holds it, and starts it when that run ended on
-   * any instance (told by a signal, or found by the poll); a run another instance started first
-   * takes its place (it is recorded as coalesced).
+   * Starts the occurrence queued here (overlap `queue`) once the run it waits for has ended. On
+   * several instances this is the fallback for a run the store did not show (claimQueued is the
+   * rule); a run another instance started first takes its place (it is recorded as coalesced).
    */
   private async startQueued(armed: Armed): Promise<void> {
     const due = armed.queued;
@@ -572,18 +582,48 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     await this.startRun(armed, due, 1, FireOutcome.Started, cluster ? FireOutcome.Coalesced : undefined);
   }
 
-  /** Several instances: queued occurrences learn when runs end elsewhere (signals, and a poll under them). */
+  /**
+   * Several instances: starts the occurrence queued behind run `runId` (by any instance) if that
+   * run has ended and this instance claims it (a conditional write: one instance does). True when
+   * it did.
+   */
+  private async claimQueued(armed: Armed, runId: string): Promise<boolean> {
+    if (!this.running || armed.paused || armed.generation < 0) return false;
+    const fire = await this.deps.store.claimWaitingFire(armed.name, runId);
+    if (!fire) return false;
+    armed.log.write(
+      "SYS INFO",
+      `Starting the schedule at ${fire.scheduledTime.toISOString()}, queued until run ${runId} ended (overlap: queue)`,
+    );
+    await this.startRun(armed, fire.scheduledTime, 1, FireOutcome.Started, FireOutcome.Coalesced);
+    return true;
+  }
+
+  /**
+   * Several instances: occurrences queued behind a run start when it ends, on whichever instance
+   * hears of it first (its end signal), and every 2 s from the store in case a signal was lost.
+   */
   private watchRemoteRuns(): void {
-    const { cluster } = this.deps;
+    const { cluster, store, log } = this.deps;
     if (!cluster || this.queuePoll) return;
-    const check = (armed: Armed | undefined) => {
-      if (armed?.queued) this.track(this.serially(armed, () => this.startQueued(armed)));
+    const claim = (name: string, runId: string) => {
+      const armed = this.armed.get(name);
+      if (armed) this.track(this.serially(armed, () => this.claimQueued(armed, runId).then(() => undefined)));
     };
     this.unsubscribeRemote = cluster.onRemoteRun((event) => {
-      if (!activeRunStatuses.includes(event.status)) check(this.armed.get(event.jobName));
+      if (!activeRunStatuses.includes(event.status)) claim(event.jobName, event.id);
     });
     this.queuePoll = setInterval(() => {
-      for (const armed of this.armed.values()) check(armed);
+      store.readyWaitingFires().then(
+        (fires) => {
+          for (const fire of fires) if (fire.waitingFor) claim(fire.jobName, fire.waitingFor);
+        },
+        (error: unknown) => log.warn({ err: error }, "could not look for queued occurrences"),
+      );
+      // Occurrences queued here behind a run the store did not show.
+      for (const armed of this.armed.values()) {
+        if (armed.queued) this.track(this.serially(armed, () => this.startQueued(armed)));
+      }
     }, QUEUE_POLL_MS);
     this.queuePoll.unref();
   }
@@ -655,11 +695,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const armed = this.armed.get(run.jobName);
     if (!this.running || !armed) return;
     await this.serially(armed, async () => {
+      // Several instances: an occurrence queued behind this run (through any instance) starts now.
+      const queuedBehind = this.deps.cluster ? await this.claimQueued(armed, run.id) : false;
       if (
         run.scheduledTime &&
         run.attempt &&
         isRetryable(run) &&
         !armed.queued &&
+        !queuedBehind &&
         armed.catchUp.length === 0
       ) {
         if (run.attempt <= armed.schedule.policies.retryCount) await this.planRetry(armed, run);
