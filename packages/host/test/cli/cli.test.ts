@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { PASSWORD, USER, startHost, type TestHost } from "../support/host.ts";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/webjobs.js");
@@ -38,8 +38,9 @@ function cli(
   });
 }
 
-describe("webjobs CLI", () => {
-  it("deploys a folder, lists it, runs it with arguments and waits for the exit code", async () => {
+// Each test works on jobs of its own, mostly waiting for the command's process: side by side.
+describe.concurrent("webjobs CLI", () => {
+  it("deploys a folder, lists it, runs it with arguments and waits for the exit code", async ({ expect }) => {
     const deployed = await cli(["deploy", folder, "--name", "greeter"]);
     expect(deployed.stderr + deployed.stdout).toContain("Deployed triggered job 'greeter' (runs run.sh)");
     expect(deployed.code).toBe(0);
@@ -60,7 +61,7 @@ describe("webjobs CLI", () => {
     expect(logs.stdout).toMatch(/INFO\] arg=\[b c\]/);
   });
 
-  it("exits with the job's exit code", async () => {
+  it("exits with the job's exit code", async ({ expect }) => {
     const zipFree = path.join(path.dirname(folder), "failer");
     mkdirSync(zipFree, { recursive: true });
     writeFileSync(path.join(zipFree, "run.sh"), "echo failing\nexit 3\n");
@@ -70,7 +71,7 @@ describe("webjobs CLI", () => {
     expect(run.code).toBe(3);
   });
 
-  it("follows a log live with logs -f", async () => {
+  it("follows a log live with logs -f", async ({ expect }) => {
     const slow = path.join(path.dirname(folder), "slow.sh");
     writeFileSync(slow, "echo one; sleep 1; echo two\n");
     expect((await cli(["deploy", slow, "--name", "slow"])).code).toBe(0);
@@ -79,7 +80,7 @@ describe("webjobs CLI", () => {
     expect(follow.stdout).toBe("one\ntwo\n");
   });
 
-  it("creates a token that works", async () => {
+  it("creates a token that works", async ({ expect }) => {
     const created = await cli(["token", "create", "--label", "cli-test"]);
     const token = created.stdout.trim();
     expect(token).toMatch(/^wj_/);
@@ -91,13 +92,16 @@ describe("webjobs CLI", () => {
     expect(list.code).toBe(0);
   });
 
-  it("deletes a job", async () => {
-    expect((await cli(["delete", "slow"])).code).toBe(0);
+  it("deletes a job", async ({ expect }) => {
+    expect((await cli(["deploy", folder, "--name", "doomed"])).code).toBe(0);
+    expect((await cli(["delete", "doomed"])).code).toBe(0);
     const list = await cli(["list", "--json"]);
-    expect((JSON.parse(list.stdout) as { name: string }[]).map((j) => j.name)).not.toContain("slow");
+    expect((JSON.parse(list.stdout) as { name: string }[]).map((j) => j.name)).not.toContain("doomed");
   });
 
-  it("says clearly when the host is unreachable, the credentials are wrong or the input is bad", async () => {
+  it("says clearly when the host is unreachable, the credentials are wrong or the input is bad", async ({
+    expect,
+  }) => {
     const unreachable = await cli(["list"], { WEBJOBS_URL: "http://127.0.0.1:9" });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain("Cannot reach the webjobs host at http://127.0.0.1:9");
@@ -113,8 +117,8 @@ describe("webjobs CLI", () => {
   });
 });
 
-describe("webjobs CLI with continuous jobs", () => {
-  it("deploys, stops, starts and follows a continuous job", async () => {
+describe.concurrent("webjobs CLI with continuous jobs", () => {
+  it("deploys, stops, starts and follows a continuous job", async ({ expect }) => {
     const worker = path.join(path.dirname(folder), "worker");
     mkdirSync(worker, { recursive: true });
     writeFileSync(path.join(worker, "run.sh"), 'echo "worker up"\nwhile true; do sleep 0.2; done\n');
