@@ -1,5 +1,8 @@
 import { TableClient } from "@azure/data-tables";
 import { QueueServiceClient } from "@azure/storage-queue";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type Azurite } from "./support/azurite.ts";
 import { eventually, runJob, type RunningJob } from "./support/job.ts";
@@ -11,18 +14,27 @@ describe("queue trigger against Azurite", () => {
   let azurite: Azurite;
   let job: RunningJob;
   let queues: QueueServiceClient;
+  let settings: string;
 
   beforeAll(async () => {
     azurite = await startAzurite();
     queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
     await queues.getQueueClient("orders").createIfNotExists();
-    job = await runJob("queue-basic", { AzureWebJobsStorage: azurite.connectionString });
+    // As the host runs it, with a settings.job whose stopping_wait_time (2 s) gives a 1 s grace:
+    // the shutdown test waits out the grace of a message that never finishes.
+    settings = await mkdtemp(path.join(os.tmpdir(), "webjobs-sdkjob-settings-"));
+    await writeFile(path.join(settings, "settings.job"), JSON.stringify({ stopping_wait_time: 2 }));
+    job = await runJob("queue-basic", {
+      AzureWebJobsStorage: azurite.connectionString,
+      WEBJOBS_PATH: settings,
+    });
     await job.waitFor(/started 1 function/);
   });
 
   afterAll(async () => {
     await job?.stop();
     await azurite?.stop();
+    if (settings) await rm(settings, { recursive: true, force: true });
   });
 
   async function receiveAll(queueName: string, count: number): Promise<string[]> {
