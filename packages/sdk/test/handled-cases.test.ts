@@ -1,12 +1,13 @@
 import { BlobServiceClient } from "@azure/storage-blob";
 import { QueueServiceClient } from "@azure/storage-queue";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { startAzurite, type Azurite } from "./support/azurite.ts";
 import { eventually, runJob, type RunningJob } from "./support/job.ts";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
-describe("blob input, singleton, timeout, past-due timer with retries, bad connections", () => {
+// One job, each test on functions and queues of its own, mostly waiting for its output: side by side.
+describe.concurrent("blob input, singleton, timeout, past-due timer with retries, bad connections", () => {
   let azurite: Azurite;
   let job: RunningJob;
   let queues: QueueServiceClient;
@@ -49,7 +50,7 @@ describe("blob input, singleton, timeout, past-due timer with retries, bad conne
     await job.waitFor(/doc absent: null/);
   });
 
-  it("runs a singleton function one invocation at a time", async () => {
+  it("runs a singleton function one invocation at a time", async ({ expect }) => {
     const queue = queues.getQueueClient("single");
     await Promise.all(["a", "b", "c"].map((m) => queue.sendMessage(b64(m))));
     await eventually(
@@ -67,7 +68,9 @@ describe("blob input, singleton, timeout, past-due timer with retries, bad conne
       expect(spans[i]!.enter).toBeGreaterThanOrEqual(spans[i - 1]!.leave);
   });
 
-  it("fails an invocation past its timeout, aborts its signal, and poisons the message after the retries", async () => {
+  it("fails an invocation past its timeout, aborts its signal, and poisons the message after the retries", async ({
+    expect,
+  }) => {
     await queues.getQueueClient("slow").sendMessage(b64("slow"));
     await job.waitFor(/aborted: the invocation took longer than its timeout \(400 ms\)/);
     await job.waitFor(
@@ -77,7 +80,9 @@ describe("blob input, singleton, timeout, past-due timer with retries, bad conne
     expect(receivedMessageItems.map((m) => m.messageText)).toEqual([b64("slow")]);
   });
 
-  it("fires a missed timer occurrence once at start, flagged past due, retried until it succeeds", async () => {
+  it("fires a missed timer occurrence once at start, flagged past due, retried until it succeeds", async ({
+    expect,
+  }) => {
     await job.waitFor(/nightly pastDue=true attempt=2/);
     expect(job.output().match(/nightly pastDue=true attempt=\d/g)).toEqual([
       "nightly pastDue=true attempt=0",
@@ -97,7 +102,9 @@ describe("blob input, singleton, timeout, past-due timer with retries, bad conne
     expect(status.Last).not.toBeNull();
   });
 
-  it("names a malformed or refused connection once, keeps running and serving the other functions", async () => {
+  it("names a malformed or refused connection once, keeps running and serving the other functions", async ({
+    expect,
+  }) => {
     await job.waitFor(/function 'malformed' is not started: the setting MalformedStorage holds no valid/);
     await job.waitFor(
       /\[wrongKey\] cannot read queue 'elsewhere': the storage account refused the credentials of the setting WrongKeyStorage \(403\)/,
