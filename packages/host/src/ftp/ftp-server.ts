@@ -1,5 +1,6 @@
+import type { EventEmitter } from "node:events";
 import { mkdir } from "node:fs/promises";
-import type { AddressInfo, Server } from "node:net";
+import type { AddressInfo, Server, Socket } from "node:net";
 import os from "node:os";
 import { FtpSrv, type FtpConnection } from "ftp-srv";
 import type { Logger } from "pino";
@@ -86,6 +87,12 @@ export class FtpService {
       log: this.log.child({ component: "ftp" }, { level: "fatal" }),
       timeout: 10 * 60_000,
     });
+    if (secure) {
+      // ftp-srv emits "connect" (before reading the connection) but its types do not list it.
+      (server as unknown as EventEmitter).on("connect", ({ connection }: { connection: FtpConnection }) =>
+        holdHandshakeUntilWrapped(connection),
+      );
+    }
     server.on("login", ({ connection, username, password }, resolve, reject) => {
       this.login(connection, username, password, secure !== null).then(resolve, reject);
     });
@@ -151,6 +158,32 @@ export class FtpService {
       blacklist: writable ? [] : WRITE_COMMANDS,
     };
   }
+}
+
+/** What holdHandshakeUntilWrapped uses of ftp-srv's connection (not in its types). */
+interface ConnectionInternals {
+  commandSocket: Socket;
+  commands: { handle(command: unknown): unknown };
+}
+
+/**
+ * ftp-srv answers AUTH TLS with 234 and wraps the command socket in TLS only a few event-loop turns
+ * later (its promises resolve on setImmediate). A client that starts its handshake as soon as it
+ * reads 234, as curl does, could have its ClientHello read in between, taken for a command and
+ * answered in clear: the client failed with "wrong version number" (a third of curl's uploads on a
+ * busy machine). Pausing the socket before the answer keeps those bytes buffered; the TLS socket
+ * that wraps it then reads them first (Node feeds a wrapped socket's buffered data to TLS).
+ */
+function holdHandshakeUntilWrapped(connection: FtpConnection): void {
+  const internals = connection as unknown as ConnectionInternals;
+  const commands = internals.commands;
+  const handle = commands.handle.bind(commands);
+  commands.handle = (command: unknown) => {
+    if (typeof command === "string" && /^\s*AUTH\s+TLS\s*$/i.test(command) && !connection.secure) {
+      internals.commandSocket.pause();
+    }
+    return handle(command);
+  };
 }
 
 /**
