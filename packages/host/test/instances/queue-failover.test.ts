@@ -22,11 +22,12 @@ async function serve(id: string): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-queue-failover-"));
   const job = path.join(dir, "site/App_Data/jobs/triggered", JOB);
   await mkdir(job, { recursive: true });
-  await writeFile(path.join(job, "run.sh"), "echo start\nsleep 4\n");
-  // Every 3 s, runs of 4 s: the occurrence after a run's start is queued behind it.
+  await writeFile(path.join(job, "run.sh"), "echo start\nsleep 8\n");
+  // Every 4 s, runs of 8 s: the occurrence after a run's start is queued behind it, seconds
+  // before that run ends.
   await writeFile(
     path.join(job, "settings.job"),
-    JSON.stringify({ schedule: "*/3 * * * * *", time_zone: "UTC", overlap: "queue" }),
+    JSON.stringify({ schedule: "*/4 * * * * *", time_zone: "UTC", overlap: "queue" }),
   );
   const host = await startServe(dir, {
     WEBJOBS_DATABASE_URL: databaseUrl,
@@ -88,6 +89,12 @@ describe("an occurrence queued by an instance killed with -9", () => {
     const victim = hosts.get(holder)!.host;
     victim.child.kill("SIGKILL");
     await victim.exited;
+    // Killed while its occurrence still waited.
+    const [waiting] = await rows("SELECT outcome FROM fires WHERE job_name = $1 AND scheduled_time = $2", [
+      JOB,
+      due,
+    ]);
+    expect(waiting).toEqual({ outcome: "queued" });
     // The run waited for ends (there, closed as instance lost; elsewhere, by itself), then the
     // queued occurrence runs, once, on the survivor.
     const [run] = await waitFor(
@@ -98,7 +105,7 @@ describe("an occurrence queued by an instance killed with -9", () => {
         );
         return found.length > 0 && found;
       },
-      15_000,
+      20_000,
       "the queued occurrence to run",
     );
     expect(run!.instance_id).toBe(survivor);
