@@ -755,7 +755,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     );
     if (!claimed) return;
     this.emit("fire", armed.name, FireOutcome.Retried);
-    if (this.deps.runner.isRunning(armed.name)) {
+    // Several instances: the run in progress may be on another one.
+    const { runner, store, cluster } = this.deps;
+    if (runner.isRunning(armed.name) || (cluster && (await store.remoteRuns.activeRun(armed.name)))) {
       await this.deps.store.updateFire(armed.name, scheduledTime, {
         reason: "retry dropped: a run was in progress",
       });
