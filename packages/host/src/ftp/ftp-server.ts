@@ -162,7 +162,8 @@ export class FtpService {
 
 /** What holdHandshakeUntilWrapped uses of ftp-srv's connection (not in its types). */
 interface ConnectionInternals {
-  commandSocket: Socket;
+  /** Node's own handle of a TCP socket (internal): reading stops there, not just in the stream. */
+  commandSocket: Socket & { _handle?: { reading: boolean; readStop(): number } | null };
   commands: { handle(command: unknown): unknown };
 }
 
@@ -171,8 +172,10 @@ interface ConnectionInternals {
  * later (its promises resolve on setImmediate). A client that starts its handshake as soon as it
  * reads 234, as curl does, could have its ClientHello read in between, taken for a command and
  * answered in clear: the client failed with "wrong version number" (a third of curl's uploads on a
- * busy machine). Pausing the socket before the answer keeps those bytes buffered; the TLS socket
- * that wraps it then reads them first (Node feeds a wrapped socket's buffered data to TLS).
+ * busy machine). The socket stops reading before the answer, so those bytes wait in the kernel until
+ * the TLS socket that wraps it starts reading them. (Pausing the stream is not enough: Node hands a
+ * paused socket's buffered bytes to TLS by reading them, which emits them as data too, and ftp-srv
+ * then answered them as a command, over TLS, in place of the next answer.)
  */
 function holdHandshakeUntilWrapped(connection: FtpConnection): void {
   const internals = connection as unknown as ConnectionInternals;
@@ -180,7 +183,12 @@ function holdHandshakeUntilWrapped(connection: FtpConnection): void {
   const handle = commands.handle.bind(commands);
   commands.handle = (command: unknown) => {
     if (typeof command === "string" && /^\s*AUTH\s+TLS\s*$/i.test(command) && !connection.secure) {
-      internals.commandSocket.pause();
+      const socket = internals.commandSocket;
+      socket.pause();
+      if (socket._handle) {
+        socket._handle.reading = false;
+        socket._handle.readStop();
+      }
     }
     return handle(command);
   };

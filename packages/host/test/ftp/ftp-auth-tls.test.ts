@@ -10,9 +10,11 @@ import { selfSignedCertificate } from "../support/tls.ts";
 
 /**
  * A client that starts its TLS handshake the moment it reads `234` (curl does) must get TLS, every
- * time. ftp-srv wraps the command socket a few event-loop turns after writing 234; a ClientHello
- * read in between was taken for a command and answered in clear, and the client failed with
- * "wrong version number" (a third of curl's uploads in the README's example).
+ * time, and then the answers to its own commands. ftp-srv wraps the command socket a few event-loop
+ * turns after writing 234; a ClientHello read in between was taken for a command and answered in
+ * clear, and the client failed with "wrong version number" (a third of curl's uploads in the
+ * README's example); and the ClientHello must not be answered as a command once TLS is on either
+ * (`502 Command not allowed` in place of the answer to USER).
  */
 let t: TestHost;
 let dir: string;
@@ -50,7 +52,14 @@ const once = () => new Promise((resolve) => {
     if (!asked && /(^|\\n)220 /.test(text)) { asked = true; socket.write("AUTH TLS\\r\\n"); }
     if (!asked || !/(^|\\n)234 /.test(text)) return;
     socket.removeAllListeners("data");
-    const secure = tls.connect({ socket, rejectUnauthorized: false }, () => { secure.end(); resolve("ok"); });
+    const secure = tls.connect({ socket, rejectUnauthorized: false }, () => secure.write("USER someone\\r\\n"));
+    let answer = "";
+    secure.on("data", (chunk) => {
+      answer += chunk.toString("latin1");
+      if (!answer.includes("\\r\\n")) return;
+      secure.end();
+      resolve(answer.startsWith("331 ") ? "ok" : JSON.stringify(answer.slice(0, 40)));
+    });
     secure.on("error", (error) => { socket.destroy(); resolve(error.code ?? error.message); });
   });
 });
@@ -59,7 +68,7 @@ for (let i = 0; i < count; i++) outcomes.push(await once());
 console.log(JSON.stringify(outcomes));
 `;
 
-it("gives TLS to a client that starts its handshake as soon as AUTH TLS is answered", async () => {
+it("gives TLS, then the answer to USER, to a client that starts TLS as soon as AUTH TLS is answered", async () => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ["--input-type=module", "-e", CLIENT, String(ftpPort), "40"],
