@@ -3,16 +3,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { groupMembers } from "../../src/runs/proc-sampler.ts";
 import { AUTH, waitFor } from "../support/host.ts";
 import { startServe } from "../support/serve-process.ts";
 
-let dataDir: string;
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "webjobs-lifecycle-"));
-});
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+// Each test has a data folder (and hosts) of its own, and mostly waits for processes: side by side.
+const dirs: string[] = [];
+async function newDataDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-lifecycle-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
 
 const api = (url: string, p: string, init: RequestInit = {}) =>
   fetch(url + p, { ...init, headers: { authorization: AUTH, ...(init.headers as Record<string, string>) } });
@@ -32,7 +35,7 @@ async function deployAndStart(url: string, name: string, script: string): Promis
   return new URL(run.headers.get("location")!).pathname;
 }
 
-const leaderPid = (name: string) =>
+const leaderPid = (dataDir: string, name: string) =>
   waitFor(() => {
     const file = path.join(dataDir, "jobs/triggered", name, "leader.pid");
     return existsSync(file) && readFileSync(file, "utf8").trim()
@@ -42,11 +45,14 @@ const leaderPid = (name: string) =>
 
 const script = 'echo $$ > "$WEBJOBS_DATA_PATH/leader.pid"\nsleep 1000 &\nsleep 1000\n';
 
-describe("host lifecycle", () => {
-  it("after kill -9, the next start kills leftover job processes and aborts their runs", async () => {
+describe.concurrent("host lifecycle", () => {
+  it("after kill -9, the next start kills leftover job processes and aborts their runs", async ({
+    expect,
+  }) => {
+    const dataDir = await newDataDir();
     const first = await startServe(dataDir);
     const runPath = await deployAndStart(first.url, "survivor", script);
-    const leader = await leaderPid("survivor");
+    const leader = await leaderPid(dataDir, "survivor");
     await waitFor(() => groupMembers(leader).length >= 2, 5000, "job and its child");
     // The host's watchdog would kill the job with the host (test/containment/faults.test.ts):
     // without it, the job's group outlives the host and the next start must find it.
@@ -72,7 +78,10 @@ describe("host lifecycle", () => {
     }
   });
 
-  it("stops gracefully on SIGTERM: jobs get the shutdown file, nothing is left, exit code 0", async () => {
+  it("stops gracefully on SIGTERM: jobs get the shutdown file, nothing is left, exit code 0", async ({
+    expect,
+  }) => {
+    const dataDir = await newDataDir();
     const serve = await startServe(dataDir);
     const graceful = [
       "sleep 1000 &",
@@ -83,7 +92,7 @@ describe("host lifecycle", () => {
       "exit 0",
     ].join("\n");
     const runPath = await deployAndStart(serve.url, "graceful", graceful);
-    const leader = await leaderPid("graceful");
+    const leader = await leaderPid(dataDir, "graceful");
     serve.child.kill("SIGTERM");
     const exit = await serve.exited;
     expect(exit.code).toBe(0);
@@ -102,12 +111,13 @@ describe("host lifecycle", () => {
     }
   });
 
-  it("a second signal forces the stop", async () => {
+  it("a second signal forces the stop", async ({ expect }) => {
+    const dataDir = await newDataDir();
     const serve = await startServe(dataDir);
     const stubborn =
       'trap "" TERM\necho $$ > "$WEBJOBS_DATA_PATH/leader.pid"\nwhile true; do sleep 0.2; done\n';
     await deployAndStart(serve.url, "stubborn", stubborn);
-    const leader = await leaderPid("stubborn");
+    const leader = await leaderPid(dataDir, "stubborn");
     serve.child.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(serve.child.exitCode).toBeNull();
