@@ -101,6 +101,8 @@ export class PgSignals implements ClusterSignals {
   private attempts = 0;
   private retry: NodeJS.Timeout | null = null;
   private connecting: Promise<void> | null = null;
+  /** LISTENs go one at a time: pg warns (and pg 9 refuses) a query sent while another runs. */
+  private listening: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly url: string,
@@ -119,7 +121,13 @@ export class PgSignals implements ClusterSignals {
     checkMessage(channel);
     const first = this.listeners.count(channel) === 0;
     const off = this.listeners.add(channel, listener);
-    if (first && this.client) void this.listen(this.client, channel);
+    const client = this.client;
+    if (first && client) {
+      // A connection that replaced this one meanwhile listens on every channel as it opens.
+      this.listening = this.listening.then(() =>
+        this.client === client ? this.listen(client, channel) : undefined,
+      );
+    }
     return off;
   }
 
