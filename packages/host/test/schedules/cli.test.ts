@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { PASSWORD, USER, deployScript, startHost, type TestHost } from "../support/host.ts";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/webjobs.js");
@@ -26,8 +26,9 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-describe("webjobs next", () => {
-  it("lists the next occurrences in a zone, offline, across a daylight-saving change", async () => {
+// Each test is a chain of commands of its own: side by side.
+describe.concurrent("webjobs next", () => {
+  it("lists the next occurrences in a zone, offline, across a daylight-saving change", async ({ expect }) => {
     const result = await cli([
       "next",
       "0 30 2 * * *",
@@ -48,7 +49,7 @@ describe("webjobs next", () => {
     expect(text.stdout).toContain("2026-01-01T00:15:00.000Z");
   });
 
-  it("says what is wrong with a bad expression, zone or count, and exits 1", async () => {
+  it("says what is wrong with a bad expression, zone or count, and exits 1", async ({ expect }) => {
     for (const [args, message] of [
       [["next", "0 0 * * *"], /6 fields/],
       [["next", "0 0 12 * * *", "--time-zone", "Mars/Olympus"], /Mars\/Olympus/],
@@ -63,8 +64,8 @@ describe("webjobs next", () => {
   });
 });
 
-describe("webjobs schedule", () => {
-  it("sets, shows, pauses, resumes and clears a job's schedule", async () => {
+describe.concurrent("webjobs schedule", () => {
+  it("sets, shows, pauses, resumes and clears a job's schedule", async ({ expect }) => {
     const set = await cli(["schedule", "nightly", "0 0 3 * * *", "--time-zone", "Europe/Paris"]);
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toMatch(/^nightly: .*time zone Europe\/Paris\nNext runs \(UTC\):\n {2}\d{4}-/);
