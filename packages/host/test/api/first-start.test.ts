@@ -1,22 +1,36 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import { startServe } from "../support/serve-process.ts";
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/webjobs.js");
 
-let dataDir: string;
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "webjobs-first-start-"));
-});
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+// Each test has a data folder of its own and mostly waits for hosts to start: side by side.
+const dirs: string[] = [];
+async function newDataDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "webjobs-first-start-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
 
-describe("first start", () => {
-  it("generates an admin credential, prints it once and stores only its hash", async () => {
+/** `webjobs serve` expected to refuse to start: its exit code and what it said (not spawnSync,
+ * which would hold up the tests beside this one). */
+function serveRefused(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    execFile(process.execPath, [bin, "serve", ...args], { env, encoding: "utf8" }, (error, _out, stderr) =>
+      resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stderr }),
+    );
+  });
+}
+
+describe.concurrent("first start", () => {
+  it("generates an admin credential, prints it once and stores only its hash", async ({ expect }) => {
+    const dataDir = await newDataDir();
     const first = await startServe(dataDir, { WEBJOBS_USERNAME: "", WEBJOBS_PASSWORD: "" });
     let password: string;
     try {
@@ -49,22 +63,24 @@ describe("first start", () => {
     }
   });
 
-  it("refuses bad configuration with a clear message", () => {
-    const result = spawnSync(process.execPath, [bin, "serve", "--port", "eighty", "--data", dataDir], {
-      encoding: "utf8",
-    });
+  it("refuses bad configuration with a clear message", async ({ expect }) => {
+    const dataDir = await newDataDir();
+    const result = await serveRefused(["--port", "eighty", "--data", dataDir]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/Invalid configuration WEBJOBS_HTTP_PORT \(port\).*"eighty"/);
   });
 });
 
-describe("one host per data folder", () => {
-  it("refuses a second host on the same data folder and leaves the first one's jobs alone", async () => {
+describe.concurrent("one host per data folder", () => {
+  it("refuses a second host on the same data folder and leaves the first one's jobs alone", async ({
+    expect,
+  }) => {
+    const dataDir = await newDataDir();
     const first = await startServe(dataDir);
     try {
-      const second = spawnSync(process.execPath, [bin, "serve", "--port", "0", "--data", dataDir], {
-        encoding: "utf8",
-        env: { ...process.env, WEBJOBS_PASSWORD: "x" },
+      const second = await serveRefused(["--port", "0", "--data", dataDir], {
+        ...process.env,
+        WEBJOBS_PASSWORD: "x",
       });
       expect(second.status).toBe(1);
       expect(second.stderr).toMatch(/Another webjobs host \(pid \d+\) is using the data folder/);
@@ -75,14 +91,15 @@ describe("one host per data folder", () => {
     }
   });
 
-  it("says so when the port is taken, and starts no job", async () => {
+  it("says so when the port is taken, and starts no job", async ({ expect }) => {
+    const dataDir = await newDataDir();
     const first = await startServe(dataDir);
     const otherData = await mkdtemp(path.join(os.tmpdir(), "webjobs-port-taken-"));
     try {
       const port = new URL(first.url).port;
-      const second = spawnSync(process.execPath, [bin, "serve", "--port", port, "--data", otherData], {
-        encoding: "utf8",
-        env: { ...process.env, WEBJOBS_PASSWORD: "x" },
+      const second = await serveRefused(["--port", port, "--data", otherData], {
+        ...process.env,
+        WEBJOBS_PASSWORD: "x",
       });
       expect(second.status).toBe(1);
       expect(second.stderr).toMatch(/EADDRINUSE/);
