@@ -243,11 +243,29 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
   /** Removes from this machine a job removed through another instance (the store has no row). */
   private async dropLocal(type: JobType, name: string): Promise<void> {
     await Promise.all(this.listeners("removing").map((listener) => listener(type, name)));
-    await rm(this.paths.siteJob(type, name), { recursive: true, force: true });
-    await rm(this.paths.versions(type, name), { recursive: true, force: true });
-    await rm(this.paths.jobData(type, name), { recursive: true, force: true });
+    await this.discardJobFolders(type, name);
     await this.packages?.forget(type, name);
     this.emit("removed", type, name, true);
+  }
+
+  /**
+   * Moves a removed job's site folder, versions and data out of their places at once; their files
+   * (a node_modules is thousands) are deleted in the background (see Trash). The site folder first
+   * takes a hidden name beside the watched folders: if the trash is on another file system, it is
+   * deleted there, where the watcher cannot take it for a job.
+   */
+  private async discardJobFolders(type: JobType, name: string): Promise<void> {
+    const hidden = this.siteHalfName(type, name, "old");
+    const moved = await rename(this.paths.siteJob(type, name), hidden).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return false;
+        throw error;
+      },
+    );
+    if (moved) await this.trash.discard(hidden);
+    await this.trash.discard(this.paths.versions(type, name));
+    await this.trash.discard(this.paths.jobData(type, name));
   }
 
   /** Replaces `settings.job` by installing a copy of the current version with the new file. */
@@ -303,9 +321,7 @@ export class JobRegistry extends EventEmitter<RegistryEvents> {
   private async removeLocked(type: JobType, name: string): Promise<boolean> {
     const job = await this.store.getJob(type, name);
     await Promise.all(this.listeners("removing").map((listener) => listener(type, name)));
-    await rm(this.paths.siteJob(type, name), { recursive: true, force: true });
-    await rm(this.paths.versions(type, name), { recursive: true, force: true });
-    await rm(this.paths.jobData(type, name), { recursive: true, force: true });
+    await this.discardJobFolders(type, name);
     if (type === "triggered") await this.store.deleteRuns(name);
     await this.store.deleteJob(type, name);
     await this.packages?.forget(type, name);
