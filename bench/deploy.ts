@@ -52,8 +52,18 @@ async function writeZip(
   );
 }
 
-/** Flushes dirty pages first (see `deploys`), then times `work`. */
+/**
+ * What the host still has to clean up from the step before: the folders its deploys replaced,
+ * deleted after they answered (see Trash). Set once the host runs.
+ */
+let settle = async () => {};
+
+/**
+ * Times `work` on a settled machine: the previous step's clean-up done (as `unzip`'s output is
+ * deleted before the next step), dirty pages flushed (see `deploys`).
+ */
 async function timed(work: () => Promise<void>): Promise<number> {
+  await settle();
   await exec("sync");
   const start = performance.now();
   await work();
@@ -63,8 +73,8 @@ async function timed(work: () => Promise<void>): Promise<number> {
 /**
  * Each round times `unzip` and the three deploys one after the other, so that the baseline and
  * the deploys see the same moment of a shared machine (its load and its disk vary by several times
- * within a minute). Dirty pages are flushed (`sync`) before each timing: none pays for the
- * write-back of the one before.
+ * within a minute). Before each timing the previous step's clean-up is finished and dirty pages
+ * are flushed (`sync`): no step pays for the one before.
  */
 async function deploys(dir: string): Promise<string[][]> {
   const files = jobFiles(FILES);
@@ -76,6 +86,7 @@ async function deploys(dir: string): Promise<string[][]> {
   // git archive adds an entry per folder: 10,000 files and their folders pass the default limit of 10,000.
   const { host, auth } = await startBenchHost(dir, { watchDebounceMs: 300, zipMaxEntries: 50_000 });
   try {
+    settle = () => host.registry.trash.drain();
     const body = await readFile(jobZip);
     const siteBody = await readFile(siteZip);
 
