@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContinuousJobJson } from "../../src/api/json-types.ts";
 import { AUTH, waitFor } from "../support/host.ts";
+import { stopCluster } from "../support/cluster.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
@@ -109,14 +110,7 @@ beforeAll(async () => {
   await Promise.all([serve(B), serve(C)]);
 }, 60_000);
 
-afterAll(async () => {
-  for (const host of hosts.values()) {
-    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill("SIGTERM");
-    await host.exited;
-  }
-  await postgres?.stop();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-}, 60_000);
+afterAll(() => stopCluster(hosts.values(), postgres, dirs), 60_000);
 
 describe("continuous jobs on several hosts on one PostgreSQL", () => {
   it("show one detailed_status line per live instance, and a status summing them up", async () => {

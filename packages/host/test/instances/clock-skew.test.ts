@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../support/host.ts";
+import { stopCluster } from "../support/cluster.ts";
 import { queryRows, startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
@@ -63,14 +64,7 @@ beforeAll(async () => {
   databaseUrl = await postgres.createDatabase();
 }, 30_000);
 
-afterAll(async () => {
-  for (const host of hosts) {
-    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill("SIGTERM");
-    await host.exited;
-  }
-  await postgres?.stop();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-}, 60_000);
+afterAll(() => stopCluster(hosts, postgres, dirs), 60_000);
 
 describe("instances whose clocks differ by 3 s", () => {
   it("fire every due instant once: no duplicate, none lost, none missed", async () => {

@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InstanceJson, RunJson } from "../../src/api/json-types.ts";
 import { AUTH, waitFor } from "../support/host.ts";
+import { stopCluster } from "../support/cluster.ts";
 import { startPostgres, type TestPostgres, queryRows } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
@@ -61,14 +62,7 @@ beforeAll(async () => {
   b = await serve("host-b");
 }, 60_000);
 
-afterAll(async () => {
-  for (const host of hosts) {
-    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill("SIGTERM");
-    await host.exited;
-  }
-  await postgres?.stop();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-}, 60_000);
+afterAll(() => stopCluster(hosts, postgres, dirs), 60_000);
 
 describe("several hosts on one PostgreSQL", () => {
   it("list each other as live instances, with their URL and load", async () => {

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH, makeZip, waitFor } from "../support/host.ts";
+import { stopCluster } from "../support/cluster.ts";
 import { startPostgres, type TestPostgres, queryRows } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
@@ -62,14 +63,7 @@ beforeAll(async () => {
   ({ host: b, dir: dataB } = await serve("pkg-b"));
 }, 60_000);
 
-afterAll(async () => {
-  for (const host of hosts) {
-    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill("SIGTERM");
-    await host.exited;
-  }
-  await postgres?.stop();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-}, 60_000);
+afterAll(() => stopCluster(hosts, postgres, dirs), 60_000);
 
 describe("packages and job changes shared through PostgreSQL", () => {
   it("runs through B a job deployed through A, with the code B fetched from the database", async () => {

@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH, makeZip, PASSWORD, USER, waitFor } from "../support/host.ts";
+import { stopCluster } from "../support/cluster.ts";
 import { startPostgres, type TestPostgres, queryRows } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
@@ -63,14 +64,7 @@ beforeAll(async () => {
   b = await serve("host-b", databaseUrl);
 }, 60_000);
 
-afterAll(async () => {
-  for (const host of hosts) {
-    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill("SIGTERM");
-    await host.exited;
-  }
-  await postgres?.stop();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-}, 60_000);
+afterAll(() => stopCluster(hosts, postgres, dirs), 60_000);
 
 describe("state shared by several hosts through PostgreSQL", () => {
   // First: the other cases fail logins from the same address too.

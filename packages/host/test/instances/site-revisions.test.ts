@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH, makeZip, waitFor } from "../support/host.ts";
+import { stopCluster } from "../support/cluster.ts";
 import { queryRows, startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { startServe, type ServeProcess } from "../support/serve-process.ts";
 
@@ -68,14 +69,7 @@ beforeAll(async () => {
   ({ host: b, dir: dataB } = await serve("site-b"));
 }, 60_000);
 
-afterAll(async () => {
-  for (const host of hosts) {
-    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill("SIGTERM");
-    await host.exited;
-  }
-  await postgres?.stop();
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-}, 60_000);
+afterAll(() => stopCluster(hosts, postgres, dirs), 60_000);
 
 describe("site deployments shared through PostgreSQL", () => {
   it("serves through B a site zip-deployed through A, and runs its job on B", async () => {
