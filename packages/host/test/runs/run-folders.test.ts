@@ -7,6 +7,7 @@ import { HostPaths } from "../../src/paths.ts";
 import { removePrunedRunFolders } from "../../src/runs/run-folders.ts";
 import { SqliteStore } from "../../src/store/sqlite.ts";
 import { RunStatus, type RunRecord } from "../../src/store/types.ts";
+import { runRecord } from "../support/run-record.ts";
 
 /**
  * Several instances: another instance pruned the history, and this one still holds the folders
@@ -27,25 +28,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const run = (id: string): RunRecord => ({
-  jobName: "job",
-  id,
-  status: RunStatus.Success,
-  reason: null,
-  trigger: "test",
-  arguments: "",
-  version: "v1",
-  instanceId: "i1",
-  startTime: new Date(1_000),
-  endTime: new Date(2_000),
-  exitCode: 0,
-  signal: null,
-  cpuMs: null,
-  peakRssBytes: null,
-  pid: null,
-  scheduledTime: null,
-  attempt: null,
-});
+const run = (id: string): RunRecord =>
+  runRecord({ id, status: RunStatus.Success, endTime: new Date(2_000), exitCode: 0 });
 
 async function folders(ids: string[]): Promise<void> {
   for (const id of ids) {

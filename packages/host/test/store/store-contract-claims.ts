@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { InstanceRegistration } from "../../src/instances/types.ts";
 import { RunStatus, StoreConflictError, type RunRecord, type Store } from "../../src/store/types.ts";
+import { runRecord } from "../support/run-record.ts";
 
 const LONG = 60_000;
 
@@ -39,25 +40,16 @@ export function claimsContract(
       id: string,
       instanceId: string,
       status: RunRecord["status"] = RunStatus.Initializing,
-    ): RunRecord => ({
-      jobName: job,
-      id,
-      status,
-      reason: null,
-      trigger: "test",
-      arguments: "--x 1",
-      version: "v1",
-      instanceId,
-      startTime: new Date(1_000),
-      endTime: null,
-      exitCode: null,
-      signal: null,
-      cpuMs: null,
-      peakRssBytes: null,
-      pid: null,
-      scheduledTime: new Date(5_000),
-      attempt: 1,
-    });
+    ): RunRecord =>
+      runRecord({
+        jobName: job,
+        id,
+        status,
+        instanceId,
+        arguments: "--x 1",
+        scheduledTime: new Date(5_000),
+        attempt: 1,
+      });
 
     it("places a run on the live instance with the fewest active runs, counted from the runs table", async () => {
       for (const id of ["a", "b", "c"]) await register(id);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { InstanceRegistration } from "../../src/instances/types.ts";
 import { RunStatus, type RunRecord, type Store } from "../../src/store/types.ts";
+import { runRecord } from "../support/run-record.ts";
 
 const LONG = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,25 +34,8 @@ export function instancesContract(
         activeRuns: 0,
       }) satisfies InstanceRegistration;
 
-    const run = (id: string, instanceId: string, job = `job-${id}`): RunRecord => ({
-      jobName: job,
-      id,
-      status: RunStatus.Running,
-      reason: null,
-      trigger: "test",
-      arguments: "",
-      version: "v1",
-      instanceId,
-      startTime: new Date(1_000),
-      endTime: null,
-      exitCode: null,
-      signal: null,
-      cpuMs: null,
-      peakRssBytes: null,
-      pid: null,
-      scheduledTime: null,
-      attempt: null,
-    });
+    const run = (id: string, instanceId: string, job = `job-${id}`): RunRecord =>
+      runRecord({ jobName: job, id, instanceId });
 
     it("registers, heartbeats with the load, and lists instances as live", async () => {
       expect(await store.instances.registerInstance(registration("i1", "a"), LONG)).toBeNull();

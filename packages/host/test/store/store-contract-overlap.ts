@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FireOutcome, type FireRecord } from "../../src/schedules/types.ts";
 import { RunStatus, type RunRecord, type Store } from "../../src/store/types.ts";
+import { runRecord } from "../support/run-record.ts";
 
 /**
  * Schedules across instances (see store-contract.ts): the run in progress of a job whichever
@@ -20,25 +21,14 @@ export function overlapContract(
     });
     afterEach(() => close());
 
-    const run = (jobName: string, id: string, instanceId: string, status: RunStatus): RunRecord => ({
-      jobName,
-      id,
-      status,
-      reason: null,
-      trigger: "test",
-      arguments: "",
-      version: "v1",
-      instanceId,
-      startTime: new Date(1_000),
-      endTime: status === RunStatus.Running || status === RunStatus.Initializing ? null : new Date(2_000),
-      exitCode: null,
-      signal: null,
-      cpuMs: null,
-      peakRssBytes: null,
-      pid: null,
-      scheduledTime: null,
-      attempt: null,
-    });
+    const run = (jobName: string, id: string, instanceId: string, status: RunStatus): RunRecord =>
+      runRecord({
+        jobName,
+        id,
+        instanceId,
+        status,
+        endTime: status === RunStatus.Running || status === RunStatus.Initializing ? null : new Date(2_000),
+      });
     const fire = (at: number, outcome: FireOutcome, waitingFor?: string): FireRecord => ({
       jobName: "job",
       scheduledTime: new Date(at),

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RunStatus, type RunRecord, type Store } from "../../src/store/types.ts";
+import { runRecord } from "../support/run-record.ts";
 
 /**
  * Runs seen and controlled from every instance (see store-contract.ts): a cancel request only on
@@ -18,25 +19,8 @@ export function remoteRunsContract(
     });
     afterEach(() => close());
 
-    const run = (id: string, instanceId: string, status: RunStatus = RunStatus.Running): RunRecord => ({
-      jobName: "job",
-      id,
-      status,
-      reason: null,
-      trigger: "test",
-      arguments: "",
-      version: "v1",
-      instanceId,
-      startTime: new Date(1_000),
-      endTime: status === RunStatus.Running ? null : new Date(2_000),
-      exitCode: null,
-      signal: null,
-      cpuMs: null,
-      peakRssBytes: null,
-      pid: null,
-      scheduledTime: null,
-      attempt: null,
-    });
+    const run = (id: string, instanceId: string, status: RunStatus = RunStatus.Running): RunRecord =>
+      runRecord({ id, instanceId, status, endTime: status === RunStatus.Running ? null : new Date(2_000) });
     const texts = async (id: string, after = 0, limit = 100) =>
       (await store.remoteRuns.readLogChunks("job", id, after, limit)).map((c) => [c.seq, c.text]);
 

@@ -10,6 +10,7 @@ import { remoteRunsContract } from "./store-contract-remote-runs.ts";
 import { overlapContract } from "./store-contract-overlap.ts";
 import { sharedStateContract } from "./store-contract-shared-state.ts";
 import { siteRevisionsContract } from "./store-contract-site-revisions.ts";
+import { runRecord } from "../support/run-record.ts";
 
 /**
  * The rules every store must enforce itself (not the host's memory): one active run per job,
@@ -44,25 +45,8 @@ export function storeContract(
     });
     afterEach(() => close());
 
-    const run = (id: string, status: RunRecord["status"] = RunStatus.Running, job = "job"): RunRecord => ({
-      jobName: job,
-      id,
-      status,
-      reason: null,
-      trigger: "test",
-      arguments: "",
-      version: "v1",
-      instanceId: "i1",
-      startTime: new Date(1_000),
-      endTime: null,
-      exitCode: null,
-      signal: null,
-      cpuMs: null,
-      peakRssBytes: null,
-      pid: null,
-      scheduledTime: new Date(60_000),
-      attempt: 1,
-    });
+    const run = (id: string, status: RunRecord["status"] = RunStatus.Running, job = "job"): RunRecord =>
+      runRecord({ jobName: job, id, status, scheduledTime: new Date(60_000), attempt: 1 });
     const fire = (at: number, outcome: FireRecord["outcome"] = FireOutcome.Started): FireRecord => ({
       jobName: "job",
       scheduledTime: new Date(at),
